@@ -1,0 +1,100 @@
+// Bundles every entry point with esbuild. One script so that `npm run build`, the tests and the
+// packaging step all produce exactly the same dist/.
+import * as esbuild from 'esbuild';
+import { cpSync, mkdirSync, readdirSync, existsSync, chmodSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const production = process.argv.includes('--production');
+const withTests = process.argv.includes('--tests');
+
+const common = {
+  bundle: true,
+  sourcemap: production ? false : 'linked',
+  minify: production,
+  logLevel: 'warning',
+  legalComments: 'none',
+};
+
+/** Node-side bundles: the extension host and the trainer/CLI. */
+const nodeCommon = {
+  ...common,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  // tfjs-node is native and optional: it is required at run time when present, never bundled.
+  external: ['vscode', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'],
+};
+
+async function main() {
+  mkdirSync(join(root, 'dist'), { recursive: true });
+  const builds = [
+    esbuild.build({
+      ...nodeCommon,
+      entryPoints: [join(root, 'src/extension.ts')],
+      outfile: join(root, 'dist/extension.js'),
+    }),
+    esbuild.build({
+      ...nodeCommon,
+      entryPoints: [join(root, 'src/trainer/cli.ts')],
+      outfile: join(root, 'dist/cli.js'),
+      banner: { js: '#!/usr/bin/env node' },
+    }),
+  ];
+  const webviewEntries = ['dashboard', 'samples']
+    .map((name) => join(root, 'webview', name, 'main.ts'))
+    .filter((p) => existsSync(p));
+  if (webviewEntries.length > 0) {
+    builds.push(
+      esbuild.build({
+        ...common,
+        platform: 'browser',
+        format: 'iife',
+        target: 'chrome120',
+        entryPoints: Object.fromEntries(webviewEntries.map((p) => [p.split('/').at(-2), p])),
+        outdir: join(root, 'dist/webview'),
+        loader: { '.css': 'css' },
+      }),
+    );
+  }
+  if (withTests) builds.push(buildTests());
+  await Promise.all(builds);
+
+  // The wasm backend loads its binaries from disk next to the bundle.
+  const wasmSrc = join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist');
+  mkdirSync(join(root, 'dist/wasm'), { recursive: true });
+  for (const f of readdirSync(wasmSrc).filter((f) => f.endsWith('.wasm'))) {
+    cpSync(join(wasmSrc, f), join(root, 'dist/wasm', f));
+  }
+  chmodSync(join(root, 'dist/cli.js'), 0o755);
+}
+
+function listTests(dir) {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? listTests(join(dir, e.name)) : e.name.endsWith('.test.ts') ? [join(dir, e.name)] : [],
+  );
+}
+
+/** Tests are bundled one file each, with node_modules left external so they load fast. */
+function buildTests() {
+  const entries = listTests(join(root, 'test'));
+  return esbuild.build({
+    ...common,
+    sourcemap: 'inline',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    packages: 'external',
+    external: ['vscode'],
+    entryPoints: entries,
+    outbase: join(root, 'test'),
+    outdir: join(root, 'out/test'),
+  });
+}
+
+main().catch((err) => {
+  console.error(err.message ?? err);
+  process.exit(1);
+});

@@ -1,0 +1,483 @@
+/**
+ * Parsing, schema validation, defaults and semantic checks for gan.json. Pure code: the editor's
+ * diagnostics and `gan-studio validate` call the same functions, so a problem reads the same in both.
+ */
+import Ajv, { type ErrorObject } from 'ajv';
+import { parseTree, findNodeAtLocation, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
+import schema from '../../schemas/gan.schema.json';
+import {
+  isImageData,
+  isToyData,
+  lossUsesProbability,
+  type DataConfig,
+  type GanConfig,
+  type OptimizerConfig,
+} from './ganConfig';
+
+export interface ConfigProblem {
+  /** JSON pointer of the offending value ("" for the whole document). */
+  path: string;
+  /** Text after the path: "must be ≥ 1 (got -4)". */
+  message: string;
+  severity: 'error' | 'warning';
+  /** Character offset and length in the source text, when known. */
+  offset?: number;
+  length?: number;
+  /** 1-based line and column, when known. */
+  line?: number;
+  column?: number;
+  /** A replacement value that fixes the problem, for quick fixes. */
+  fix?: { path: string; value: unknown; title: string };
+}
+
+export interface ValidationResult {
+  config?: GanConfig;
+  problems: ConfigProblem[];
+}
+
+export interface ValidateOptions {
+  /** Resolves a path relative to the gan.json and tells whether it exists; default: no file checks. */
+  fileExists?: (relativePath: string) => 'file' | 'directory' | 'missing';
+}
+
+let compiled: ReturnType<Ajv['compile']> | undefined;
+function schemaValidator(): ReturnType<Ajv['compile']> {
+  if (!compiled) {
+    const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
+    compiled = ajv.compile(schema);
+  }
+  return compiled;
+}
+
+/** One line per problem: `file:line:col: /json/path message`. */
+export function formatProblem(file: string, p: ConfigProblem): string {
+  const where = p.line !== undefined ? `${file}:${p.line}:${p.column ?? 1}` : file;
+  const path = p.path === '' ? '' : `${p.path} `;
+  const prefix = p.severity === 'warning' ? 'warning: ' : '';
+  return `${where}: ${prefix}${path}${p.message}`;
+}
+
+/** Parses, validates, fills defaults and runs the semantic checks. */
+export function validateConfigText(text: string, options: ValidateOptions = {}): ValidationResult {
+  const parseErrors: ParseError[] = [];
+  const tree = parseTree(text, parseErrors, { allowTrailingComma: false, disallowComments: true });
+  if (parseErrors.length > 0 || !tree) {
+    const problems = parseErrors.slice(0, 5).map((e) => ({
+      path: '',
+      message: `is not valid JSON: ${describeParseError(printParseErrorCode(e.error))}`,
+      severity: 'error' as const,
+      offset: e.offset,
+      length: Math.max(1, e.length),
+    }));
+    if (problems.length === 0) problems.push({ path: '', message: 'is empty; expected a JSON object', severity: 'error', offset: 0, length: 1 });
+    return { problems: locate(text, tree, problems) };
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    return { problems: [{ path: '', message: `is not valid JSON: ${(err as Error).message}`, severity: 'error', line: 1, column: 1 }] };
+  }
+  const result = validateConfigValue(value, options);
+  return { config: result.config, problems: locate(text, tree, result.problems) };
+}
+
+/** Validation of an already parsed value (no source positions). */
+export function validateConfigValue(value: unknown, options: ValidateOptions = {}): ValidationResult {
+  const validate = schemaValidator();
+  if (!validate(value)) {
+    const problems = dedupe((validate.errors ?? []).filter((e) => e.keyword !== 'if').map(schemaProblem));
+    return { problems };
+  }
+  const config = resolveConfig(value as RawConfig);
+  const problems = semanticProblems(config, value as RawConfig, options);
+  return { config: problems.some((p) => p.severity === 'error') ? undefined : config, problems };
+}
+
+function describeParseError(code: string): string {
+  const words: Record<string, string> = {
+    InvalidSymbol: 'unexpected character',
+    InvalidNumberFormat: 'invalid number',
+    PropertyNameExpected: 'expected a property name in double quotes',
+    ValueExpected: 'expected a value',
+    ColonExpected: 'expected a colon',
+    CommaExpected: 'expected a comma',
+    CloseBraceExpected: 'expected "}"',
+    CloseBracketExpected: 'expected "]"',
+    EndOfFileExpected: 'expected the end of the file',
+    InvalidCommentToken: 'comments are not allowed',
+    UnexpectedEndOfComment: 'unterminated comment',
+    UnexpectedEndOfString: 'unterminated string',
+    UnexpectedEndOfNumber: 'unterminated number',
+    InvalidUnicode: 'invalid unicode escape',
+    InvalidEscapeCharacter: 'invalid escape character',
+    InvalidCharacter: 'invalid character in string',
+  };
+  return words[code] ?? code;
+}
+
+function show(value: unknown): string {
+  const s = JSON.stringify(value);
+  if (s === undefined) return String(value);
+  return s.length > 40 ? `${s.slice(0, 37)}…` : s;
+}
+
+function schemaProblem(e: ErrorObject): ConfigProblem {
+  const path = e.instancePath;
+  const got = ` (got ${show(e.data)})`;
+  const p = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case 'required':
+      return { path, message: `is missing the required property "${String(p.missingProperty)}"`, severity: 'error' };
+    case 'additionalProperties': {
+      const name = String(p.additionalProperty);
+      const allowed = Object.keys((e.parentSchema as { properties?: object })?.properties ?? {});
+      const near = closest(name, allowed);
+      const hint = near ? `; did you mean "${near}"?` : allowed.length ? `; allowed: ${allowed.join(', ')}` : '';
+      return {
+        path: `${path}/${escapePointer(name)}`,
+        message: `is not a known property${path ? ` of ${path}` : ''}${hint}`,
+        severity: 'error',
+      };
+    }
+    case 'type': {
+      const t = String(p.type).replace(',', ' or ');
+      const article = /^[aeiou]/.test(t) ? 'an' : 'a';
+      return { path, message: `must be ${article} ${t}${got}`, severity: 'error' };
+    }
+    case 'enum':
+      return {
+        path,
+        message: `must be one of ${(p.allowedValues as unknown[]).map(show).join(', ')}${got}`,
+        severity: 'error',
+      };
+    case 'const':
+      return { path, message: `must be ${show(p.allowedValue)}${got}`, severity: 'error' };
+    case 'minimum':
+      return { path, message: `must be ≥ ${String(p.limit)}${got}`, severity: 'error' };
+    case 'maximum':
+      return { path, message: `must be ≤ ${String(p.limit)}${got}`, severity: 'error' };
+    case 'exclusiveMinimum':
+      return { path, message: `must be > ${String(p.limit)}${got}`, severity: 'error' };
+    case 'exclusiveMaximum':
+      return { path, message: `must be < ${String(p.limit)}${got}`, severity: 'error' };
+    case 'minItems':
+      return { path, message: `must have at least ${String(p.limit)} item(s)${got}`, severity: 'error' };
+    case 'maxItems':
+      return { path, message: `must have at most ${String(p.limit)} item(s)${got}`, severity: 'error' };
+    case 'uniqueItems':
+      return { path, message: `must not repeat items${got}`, severity: 'error' };
+    case 'minLength':
+      return { path, message: `must not be empty${got}`, severity: 'error' };
+    case 'maxLength':
+      return { path, message: `must be at most ${String(p.limit)} characters long`, severity: 'error' };
+    default:
+      return { path, message: `${e.message ?? 'is invalid'}${got}`, severity: 'error' };
+  }
+}
+
+function dedupe(problems: ConfigProblem[]): ConfigProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const key = `${p.path}|${p.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function escapePointer(s: string): string {
+  return s.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+function pointerSegments(pointer: string): (string | number)[] {
+  if (pointer === '') return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
+
+/** Attaches offsets and line/column from the syntax tree (the property key for unknown keys). */
+function locate(text: string, tree: Node | undefined, problems: ConfigProblem[]): ConfigProblem[] {
+  const lineStarts = [0];
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) lineStarts.push(i + 1);
+  const toLineCol = (offset: number) => {
+    let lo = 0;
+    let hi = lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (lineStarts[mid] <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, column: offset - lineStarts[lo] + 1 };
+  };
+  return problems.map((p) => {
+    let offset = p.offset;
+    let length = p.length;
+    if (offset === undefined && tree) {
+      const segments = pointerSegments(p.path);
+      let node = findNodeAtLocation(tree, segments);
+      // An unknown property: point at its key. A missing one: fall back to the nearest parent.
+      if (node?.parent?.type === 'property' && node.parent.children?.[0]) {
+        const isKeyProblem = p.message.startsWith('is not a known property');
+        if (isKeyProblem) node = node.parent.children[0];
+      }
+      for (let n = segments.length; !node && n >= 0; n--) node = findNodeAtLocation(tree, segments.slice(0, n));
+      node ??= tree;
+      offset = node.offset;
+      length = node.length;
+    }
+    if (offset === undefined) return p;
+    return { ...p, offset, length, ...toLineCol(offset) };
+  });
+}
+
+function closest(word: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestDist = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(word.toLowerCase(), c.toLowerCase());
+    if (d < bestDist) {
+      best = c;
+      bestDist = d;
+    }
+  }
+  return bestDist <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Defaults
+
+type RawConfig = {
+  name?: string;
+  seed?: number;
+  backend?: GanConfig['backend'];
+  data: Record<string, unknown> & { type: DataConfig['type'] };
+  generator?: Partial<Record<keyof GanConfig['generator'], unknown>>;
+  discriminator?: Partial<Record<keyof GanConfig['discriminator'], unknown>>;
+  loss?: Partial<GanConfig['loss']>;
+  training?: Partial<Omit<GanConfig['training'], 'generatorOptimizer' | 'discriminatorOptimizer'>> & {
+    generatorOptimizer?: Partial<OptimizerConfig>;
+    discriminatorOptimizer?: Partial<OptimizerConfig>;
+  };
+  logging?: Partial<GanConfig['logging']>;
+};
+
+function resolveData(d: RawConfig['data']): DataConfig {
+  const get = <T>(key: string, fallback: T): T => (d[key] === undefined ? fallback : (d[key] as T));
+  switch (d.type) {
+    case 'ring':
+    case 'grid':
+    case 'spiral':
+    case 'moons':
+    case 'circle':
+      return { type: d.type, noise: get('noise', 0.05), scale: get('scale', 2), normalize: get('normalize', 'none') };
+    case 'mnist':
+      return { type: 'mnist', digits: get('digits', null), split: get('split', 'train'), limit: get('limit', null), normalize: get('normalize', 'tanh') };
+    case 'imageFolder':
+      return {
+        type: 'imageFolder',
+        path: get('path', ''),
+        size: get('size', 28),
+        channels: get('channels', 1),
+        limit: get('limit', null),
+        normalize: get('normalize', 'tanh'),
+      };
+    case 'csv':
+      return { type: 'csv', path: get('path', ''), header: get('header', true), columns: get('columns', null), normalize: get('normalize', 'standardize') };
+  }
+}
+
+function resolveOptimizer(o: Partial<OptimizerConfig> | undefined): OptimizerConfig {
+  return {
+    type: o?.type ?? 'adam',
+    learningRate: o?.learningRate ?? 2e-4,
+    beta1: o?.beta1 ?? 0.5,
+    beta2: o?.beta2 ?? 0.999,
+    momentum: o?.momentum ?? 0,
+  };
+}
+
+/** Fills every default. Input must already satisfy the schema. */
+export function resolveConfig(raw: RawConfig): GanConfig {
+  const data = resolveData(raw.data);
+  const image = isImageData(data);
+  const lossType = raw.loss?.type ?? 'non-saturating';
+  const g = raw.generator ?? {};
+  const d = raw.discriminator ?? {};
+  const gPreset = g.preset === undefined || g.preset === 'auto' ? (image ? 'dcgan' : 'mlp') : (g.preset as 'mlp' | 'dcgan');
+  const dPreset = d.preset === undefined || d.preset === 'auto' ? (image ? 'dcgan' : 'mlp') : (d.preset as 'mlp' | 'dcgan');
+  const gOut =
+    g.outputActivation === undefined || g.outputActivation === 'auto'
+      ? image
+        ? data.normalize === 'unit'
+          ? 'sigmoid'
+          : 'tanh'
+        : 'linear'
+      : (g.outputActivation as GanConfig['generator']['outputActivation']);
+  const dOut =
+    d.outputActivation === undefined || d.outputActivation === 'auto'
+      ? lossUsesProbability(lossType)
+        ? 'sigmoid'
+        : 'linear'
+      : (d.outputActivation as GanConfig['discriminator']['outputActivation']);
+  const t = raw.training ?? {};
+  const l = raw.logging ?? {};
+  return {
+    name: raw.name ?? 'experiment',
+    seed: raw.seed ?? 42,
+    backend: raw.backend ?? 'auto',
+    data,
+    generator: {
+      preset: gPreset,
+      latentDim: (g.latentDim as number | undefined) ?? 64,
+      latentDistribution: (g.latentDistribution as 'normal' | 'uniform' | undefined) ?? 'normal',
+      hidden: (g.hidden as number[] | undefined) ?? [128, 128],
+      filters: (g.filters as number | undefined) ?? 64,
+      activation: (g.activation as GanConfig['generator']['activation'] | undefined) ?? 'relu',
+      batchNorm: (g.batchNorm as boolean | undefined) ?? true,
+      dropout: (g.dropout as number | undefined) ?? 0,
+      outputActivation: gOut,
+    },
+    discriminator: {
+      preset: dPreset,
+      hidden: (d.hidden as number[] | undefined) ?? [128, 128],
+      filters: (d.filters as number | undefined) ?? 64,
+      activation: (d.activation as GanConfig['discriminator']['activation'] | undefined) ?? 'leakyRelu',
+      batchNorm: (d.batchNorm as boolean | undefined) ?? false,
+      dropout: (d.dropout as number | undefined) ?? 0,
+      outputActivation: dOut,
+    },
+    loss: { type: lossType, gradientPenalty: raw.loss?.gradientPenalty ?? 10 },
+    training: {
+      steps: t.steps ?? 2000,
+      batchSize: t.batchSize ?? 64,
+      dStepsPerGStep: t.dStepsPerGStep ?? 1,
+      labelSmoothing: t.labelSmoothing ?? 0,
+      generatorOptimizer: resolveOptimizer(t.generatorOptimizer),
+      discriminatorOptimizer: resolveOptimizer(t.discriminatorOptimizer),
+      ema: t.ema ?? 0,
+    },
+    logging: {
+      metricsEvery: l.metricsEvery ?? 10,
+      histogramsEvery: l.histogramsEvery ?? 50,
+      samplesEvery: l.samplesEvery ?? 100,
+      checkpointEvery: l.checkpointEvery ?? 500,
+      keepCheckpoints: l.keepCheckpoints ?? 3,
+      histogramBins: l.histogramBins ?? 40,
+      sampleGrid: (l.sampleGrid as [number, number] | undefined) ?? [8, 8],
+      samplePoints: l.samplePoints ?? 512,
+      heatmapSize: l.heatmapSize ?? 48,
+      latentSeed: l.latentSeed ?? 1234,
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Semantic checks: what the schema cannot say.
+
+function semanticProblems(c: GanConfig, raw: RawConfig, options: ValidateOptions): ConfigProblem[] {
+  const out: ConfigProblem[] = [];
+  const err = (path: string, message: string, fix?: ConfigProblem['fix']) => out.push({ path, message, severity: 'error', fix });
+  const warn = (path: string, message: string, fix?: ConfigProblem['fix']) => out.push({ path, message, severity: 'warning', fix });
+  const image = isImageData(c.data);
+  const critic = !lossUsesProbability(c.loss.type);
+
+  if (!image) {
+    for (const net of ['generator', 'discriminator'] as const) {
+      if (c[net].preset === 'dcgan') {
+        err(`/${net}/preset`, `"dcgan" needs image data, but /data/type is "${c.data.type}"; use "mlp"`, {
+          path: `/${net}/preset`,
+          value: 'mlp',
+          title: 'Use the mlp preset',
+        });
+      }
+    }
+  }
+  if (c.data.type === 'imageFolder' && (c.generator.preset === 'dcgan' || c.discriminator.preset === 'dcgan') && c.data.size % 4 !== 0) {
+    const fixed = Math.max(4, Math.round(c.data.size / 4) * 4);
+    err('/data/size', `must be a multiple of 4 for the dcgan preset, which upsamples twice by 2 (got ${c.data.size}); try ${fixed}`, {
+      path: '/data/size',
+      value: fixed,
+      title: `Use size ${fixed}`,
+    });
+  }
+  if ((c.loss.type === 'wasserstein-gp' || c.loss.type === 'hinge') && c.discriminator.outputActivation === 'sigmoid') {
+    err('/discriminator/outputActivation', `must be "linear" for the ${c.loss.type} loss: a critic's score is unbounded, a sigmoid squashes it`, {
+      path: '/discriminator/outputActivation',
+      value: 'linear',
+      title: 'Use a linear critic output',
+    });
+  }
+  if (lossUsesProbability(c.loss.type) && c.discriminator.outputActivation === 'linear') {
+    err('/discriminator/outputActivation', `must be "sigmoid" for the ${c.loss.type} loss, which reads D's output as a probability`, {
+      path: '/discriminator/outputActivation',
+      value: 'sigmoid',
+      title: 'Use a sigmoid output',
+    });
+  }
+  if (c.loss.type === 'wasserstein-gp' && c.discriminator.batchNorm) {
+    err('/discriminator/batchNorm', 'must be false with wasserstein-gp: the gradient penalty is per sample and batch norm mixes samples', {
+      path: '/discriminator/batchNorm',
+      value: false,
+      title: 'Turn off batch norm in the critic',
+    });
+  }
+  if (raw.loss?.gradientPenalty !== undefined && c.loss.type !== 'wasserstein-gp') {
+    warn('/loss/gradientPenalty', `is only used by the wasserstein-gp loss; it has no effect with "${c.loss.type}"`);
+  }
+  if (c.training.labelSmoothing > 0 && critic) {
+    warn('/training/labelSmoothing', `has no effect with the ${c.loss.type} loss, which has no labels`);
+  }
+  if (image) {
+    const norm = c.data.normalize;
+    const out = c.generator.outputActivation;
+    if ((norm === 'tanh' && out === 'sigmoid') || (norm === 'unit' && out === 'tanh')) {
+      const want = norm === 'tanh' ? 'tanh' : 'sigmoid';
+      err('/generator/outputActivation', `"${out}" cannot produce pixels normalised as "${norm}" ([${norm === 'tanh' ? '-1, 1' : '0, 1'}]); use "${want}"`, {
+        path: '/generator/outputActivation',
+        value: want,
+        title: `Use ${want}`,
+      });
+    }
+  }
+  if (c.logging.metricsEvery > c.training.steps) {
+    warn('/logging/metricsEvery', `is larger than /training/steps (${c.training.steps}), so no metrics would be logged before the end`);
+  }
+  if (c.data.type === 'mnist' && c.data.digits && c.data.limit !== null && c.data.limit < c.training.batchSize) {
+    err('/data/limit', `must be at least /training/batchSize (${c.training.batchSize}) (got ${c.data.limit})`);
+  }
+  if ((c.data.type === 'imageFolder' || c.data.type === 'csv') && options.fileExists) {
+    const kind = options.fileExists(c.data.path);
+    const want = c.data.type === 'imageFolder' ? 'directory' : 'file';
+    if (kind === 'missing') {
+      err('/data/path', `"${c.data.path}" does not exist (paths are relative to the gan.json); create it or point to an existing ${want === 'directory' ? 'folder of images' : 'CSV file'}`);
+    } else if (kind !== want) {
+      err('/data/path', `"${c.data.path}" is a ${kind}, but ${c.data.type} needs a ${want === 'directory' ? 'folder' : 'file'}`);
+    }
+  }
+  if (isToyData(c.data) && c.generator.outputActivation !== 'linear' && c.data.scale > 1 && c.data.normalize === 'none') {
+    warn('/generator/outputActivation', `"${c.generator.outputActivation}" bounds G's output, but the data reaches ±${c.data.scale}; use "linear" or normalize the data`, {
+      path: '/generator/outputActivation',
+      value: 'linear',
+      title: 'Use a linear output',
+    });
+  }
+  return out;
+}

@@ -1,0 +1,95 @@
+/**
+ * Messages between the extension host and its webviews (the dashboard panel, compare panels and
+ * the Samples side view). The host owns history: a webview posts `ready`, then receives a full
+ * `snapshot`, then `append`s. Both directions are validated by the receiver.
+ */
+import type { HistogramRecord, MetricKey, MetricRecord, RunInfo, SampleRecord } from './runFormat';
+
+/** Metrics in columns: one array per key, aligned with `step`. Missing values are null. */
+export type MetricColumns = { step: number[]; wallMs: number[] } & { [K in MetricKey]: (number | null)[] };
+
+/** A sample record with a URL the webview can load (asWebviewUri in VS Code). */
+export interface SampleView extends SampleRecord {
+  src: string;
+}
+
+export interface RunSnapshot {
+  run: RunInfo;
+  /** The resolved config, shown collapsible in the run summary. */
+  config: unknown;
+  metrics: MetricColumns;
+  histograms: HistogramRecord[];
+  samples: SampleView[];
+  /** A grid of real data for reference (image runs), when the run has one. */
+  realSamples?: SampleView;
+}
+
+export type HostToWebview =
+  | { type: 'snapshot'; snapshot: RunSnapshot }
+  | {
+      type: 'append';
+      runId: string;
+      run?: RunInfo;
+      metrics?: MetricRecord[];
+      histograms?: HistogramRecord[];
+      samples?: SampleView[];
+    }
+  | { type: 'compare'; runs: RunSnapshot[] }
+  /** Samples side view: the runs to pick from and the latest sample of the selected one. */
+  | { type: 'latestSample'; runs: { id: string; name: string; status: RunInfo['status'] }[]; selected?: string; run?: RunInfo; sample?: SampleView }
+  | { type: 'generated'; requestId: number; data: number[]; shape: number[] }
+  | { type: 'error'; message: string };
+
+export type WebviewToHost =
+  | { type: 'ready' }
+  | { type: 'stop'; runId: string }
+  | { type: 'resume'; runId: string }
+  | { type: 'selectRun'; runId: string }
+  | { type: 'openDashboard'; runId: string }
+  | { type: 'generate'; requestId: number; runId: string; z: number[]; count: number }
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
+
+const RUN_ID = /^[A-Za-z0-9._-]{1,200}$/;
+
+function isRunId(v: unknown): v is string {
+  return typeof v === 'string' && RUN_ID.test(v);
+}
+
+/** Validates a message from a webview. Anything not exactly of a known shape is rejected. */
+export function parseWebviewMessage(value: unknown): WebviewToHost | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const v = value as Record<string, unknown>;
+  switch (v.type) {
+    case 'ready':
+      return { type: 'ready' };
+    case 'stop':
+    case 'resume':
+    case 'selectRun':
+    case 'openDashboard':
+      return isRunId(v.runId) ? { type: v.type, runId: v.runId } : undefined;
+    case 'generate': {
+      const { requestId, runId, z, count } = v;
+      if (
+        typeof requestId !== 'number' ||
+        !Number.isInteger(requestId) ||
+        !isRunId(runId) ||
+        typeof count !== 'number' ||
+        !Number.isInteger(count) ||
+        count < 1 ||
+        count > 1024 ||
+        !Array.isArray(z) ||
+        z.length > 1024 * 1024 ||
+        !z.every((n) => typeof n === 'number' && Number.isFinite(n))
+      ) {
+        return undefined;
+      }
+      return { type: 'generate', requestId, runId, z: z as number[], count };
+    }
+    case 'log':
+      return (v.level === 'info' || v.level === 'warn' || v.level === 'error') && typeof v.message === 'string'
+        ? { type: 'log', level: v.level, message: v.message.slice(0, 2000) }
+        : undefined;
+    default:
+      return undefined;
+  }
+}
