@@ -23,6 +23,9 @@ const nodeCommon = {
   platform: 'node',
   format: 'cjs',
   target: 'node20',
+  // ESM entry points: jsonc-parser's UMD build hides its requires from the bundler, and tfjs's
+  // node builds are marked side-effect free, which would drop backend registration.
+  mainFields: ['module', 'main'],
   // tfjs-node is native and optional: it is required at run time when present, never bundled.
   external: ['vscode', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'],
 };
@@ -32,16 +35,20 @@ async function main() {
   const builds = [
     esbuild.build({
       ...nodeCommon,
-      entryPoints: [join(root, 'src/extension.ts')],
-      outfile: join(root, 'dist/extension.js'),
-    }),
-    esbuild.build({
-      ...nodeCommon,
       entryPoints: [join(root, 'src/trainer/cli.ts')],
       outfile: join(root, 'dist/cli.js'),
       banner: { js: '#!/usr/bin/env node' },
     }),
   ];
+  if (existsSync(join(root, 'src/extension.ts'))) {
+    builds.push(
+      esbuild.build({
+        ...nodeCommon,
+        entryPoints: [join(root, 'src/extension.ts')],
+        outfile: join(root, 'dist/extension.js'),
+      }),
+    );
+  }
   const webviewEntries = ['dashboard', 'samples']
     .map((name) => join(root, 'webview', name, 'main.ts'))
     .filter((p) => existsSync(p));

@@ -1,0 +1,36 @@
+// `npm test`: every check that runs on a machine with no GPU and no network.
+// 1. type-check (host/trainer and webview separately: they have different globals),
+// 2. bundle the sources and the tests, 3. run the tests with node's test runner.
+// `npm test -- unit webview` runs only those folders of test/ (unit, webview, e2e, electron).
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const only = process.argv.slice(2);
+
+function run(cmd, args, label) {
+  const t0 = Date.now();
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) {
+    console.error(`\n${label} failed (exit ${r.status ?? r.signal}).`);
+    process.exit(r.status ?? 1);
+  }
+  console.log(`${label}: ok (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+}
+
+const tsc = join(root, 'node_modules/typescript/bin/tsc');
+run(process.execPath, [tsc, '--noEmit', '-p', '.'], 'tsc (src, test)');
+if (existsSync(join(root, 'webview/tsconfig.json'))) run(process.execPath, [tsc, '--noEmit', '-p', 'webview'], 'tsc (webview)');
+run(process.execPath, ['scripts/build.mjs', '--tests'], 'build');
+
+const suites = ['unit', 'webview', 'e2e', 'electron'].filter((s) => (only.length === 0 || only.includes(s)) && existsSync(join(root, 'out/test', s)));
+// One process per file, one file at a time: the trainer tests and the browser tests each want
+// both cores, and running them side by side on a 2-core machine makes them slow and flaky.
+const r = spawnSync(
+  process.execPath,
+  ['--test', '--test-concurrency=1', '--test-reporter=spec', ...suites.map((s) => join('out/test', s))],
+  { cwd: root, stdio: 'inherit', env: { ...process.env, GAN_STUDIO_ROOT: root } },
+);
+process.exit(r.status ?? 1);

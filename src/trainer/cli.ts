@@ -1,0 +1,328 @@
+/**
+ * `gan-studio`: the trainer as a command-line program. The extension forks this same program
+ * with `--ipc`, so what a person sees in the terminal and in VS Code comes from one code path.
+ */
+import { parseArgs } from 'node:util';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { formatProblem, validateConfigText } from '../config/validateConfig';
+import { readFileSync, statSync } from 'node:fs';
+import { isHostToTrainer, type TrainerToHost } from '../protocol/trainerProtocol';
+import { InputError, train, type TrainOutcome } from './trainer';
+import { sampleFromRun } from './sampleCommand';
+import type { BackendChoice } from '../config/ganConfig';
+
+const EXIT_OK = 0;
+const EXIT_FAILED = 1;
+const EXIT_BAD_INPUT = 2;
+
+const HELP: Record<string, string> = {
+  main: `gan-studio: train and inspect GANs described by a gan.json
+
+Usage:
+  gan-studio train <gan.json> [--steps N] [--runs-dir DIR] [--backend B]
+  gan-studio train --resume <runDir> [--steps N]
+  gan-studio validate <gan.json>
+  gan-studio sample <runDir> --count N --out FILE [--checkpoint STEP] [--seed S]
+  gan-studio bench [--steps N] [--backends wasm,cpu]
+
+Run "gan-studio <command> --help" for details.
+Exit codes: 0 success (or stopped), 1 training failed, 2 bad input.`,
+  train: `gan-studio train <gan.json> [options]
+gan-studio train --resume <runDir> [options]
+
+Trains the GAN described by gan.json and writes a run directory
+(<runs-dir>/<name>-<date>-<time>/): run.json, config.json, metrics.jsonl,
+histograms.jsonl, samples/ and checkpoints/. Ctrl+C stops after the current
+step, saves a checkpoint and marks the run "stopped"; --resume continues it.
+
+Options:
+  --steps N        train to step N (overrides training.steps; with --resume, the new total)
+  --runs-dir DIR   where runs are written (default: .gan/runs under the current directory)
+  --resume RUN     continue the run in directory RUN from its latest checkpoint
+  --backend B      auto | tensorflow | wasm | cpu (overrides the config's backend)
+  --ipc            speak the GAN Studio protocol on the IPC channel (used by the extension)
+  -q, --quiet      print only the final summary`,
+  validate: `gan-studio validate <gan.json>
+
+Checks gan.json against the schema and the semantic rules. Prints one line per
+problem as file:line:column: /json/path message. Exit 0 when valid, 2 when not.`,
+  sample: `gan-studio sample <runDir> --count N --out FILE [options]
+
+Generates N samples from a run's generator: a PNG grid for image data, a CSV
+(x,y header) for 2-D data, a CSV of vectors otherwise.
+
+Options:
+  --count N          how many samples (default 64)
+  --out FILE         output file (.png for images, .csv for vectors)
+  --checkpoint STEP  use the checkpoint of that step (default: latest)
+  --seed S           seed of the latent vectors (default 0)`,
+  bench: `gan-studio bench [--steps N] [--backends wasm,cpu,tensorflow]
+
+Measures ms/step of the reference DCGAN (MNIST 28x28, batch 64) and the ring MLP
+GAN on each available backend, and of the same steps in PyTorch when
+/usr/bin/python3 can import torch. Prints ours/PyTorch ratios.`,
+};
+
+class UsageError extends Error {}
+
+function fail(message: string, code: number): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(code);
+}
+
+function intArg(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageError(`--${name} must be a positive integer (got "${v}")`);
+  return Number(v);
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(`${HELP.main}\n`);
+    return command ? EXIT_OK : EXIT_BAD_INPUT;
+  }
+  if (!(command in HELP) || command === 'main') throw new UsageError(`unknown command "${command}"\n\n${HELP.main}`);
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(`${HELP[command]}\n`);
+    return EXIT_OK;
+  }
+  switch (command) {
+    case 'train':
+      return trainCommand(rest);
+    case 'validate':
+      return validateCommand(rest);
+    case 'sample':
+      return sampleCommand(rest);
+    case 'bench':
+      return benchCommand(rest);
+  }
+  return EXIT_BAD_INPUT;
+}
+
+function parse(args: string[], options: NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>['options']>, command: string) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message.split('\n')[0]}\n\n${HELP[command]}`);
+  }
+}
+
+function validateCommand(args: string[]): number {
+  const { positionals } = parse(args, {}, 'validate');
+  if (positionals.length !== 1) throw new UsageError(`validate takes one gan.json\n\n${HELP.validate}`);
+  const file = resolve(positionals[0]);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    process.stderr.write(`${positionals[0]}: file not found\n`);
+    return EXIT_BAD_INPUT;
+  }
+  const base = dirname(file);
+  const { config, problems } = validateConfigText(text, {
+    fileExists: (rel) => {
+      const p = resolve(base, rel);
+      return !existsSync(p) ? 'missing' : statSync(p).isDirectory() ? 'directory' : 'file';
+    },
+  });
+  const shown = relative(process.cwd(), file) || file;
+  for (const p of problems) process.stderr.write(`${formatProblem(shown, p)}\n`);
+  if (!config) return EXIT_BAD_INPUT;
+  process.stdout.write(`${shown}: valid (${config.data.type} data, ${config.generator.preset}/${config.discriminator.preset}, ${config.loss.type} loss, ${config.training.steps} steps)\n`);
+  return EXIT_OK;
+}
+
+function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '?';
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}
+
+async function trainCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse(
+    args,
+    {
+      steps: { type: 'string' },
+      'runs-dir': { type: 'string' },
+      resume: { type: 'string' },
+      backend: { type: 'string' },
+      ipc: { type: 'boolean' },
+      quiet: { type: 'boolean', short: 'q' },
+    },
+    'train',
+  );
+  const resumeDir = values.resume as string | undefined;
+  if (!resumeDir && positionals.length !== 1) throw new UsageError(`train takes one gan.json (or --resume <runDir>)\n\n${HELP.train}`);
+  if (resumeDir && positionals.length > 0) throw new UsageError('give either a gan.json or --resume <runDir>, not both');
+  const backend = values.backend as string | undefined;
+  if (backend !== undefined && !['auto', 'tensorflow', 'wasm', 'cpu'].includes(backend)) {
+    throw new UsageError(`--backend must be one of auto, tensorflow, wasm, cpu (got "${backend}")`);
+  }
+  const steps = intArg('steps', values.steps as string | undefined);
+  const ipc = Boolean(values.ipc) && typeof process.send === 'function';
+  const quiet = Boolean(values.quiet);
+
+  let stopRequested = false;
+  const requestStop = () => {
+    if (stopRequested) {
+      // A second Ctrl+C means now: the last checkpoint is on disk and run.json stays readable.
+      process.stderr.write('\nstopping immediately\n');
+      process.exit(130);
+    }
+    stopRequested = true;
+    if (!ipc && !quiet) process.stderr.write('\nstopping after this step (Ctrl+C again to quit at once)…\n');
+  };
+  process.on('SIGINT', requestStop);
+  process.on('SIGTERM', () => {
+    stopRequested = true;
+  });
+  if (ipc) {
+    process.on('message', (m: unknown) => {
+      if (isHostToTrainer(m) && m.type === 'stop') stopRequested = true;
+    });
+    // The host went away: finish cleanly rather than train for nobody.
+    process.on('disconnect', () => {
+      stopRequested = true;
+    });
+  }
+
+  const display = new ProgressDisplay(quiet || ipc);
+  const emit = (msg: TrainerToHost) => {
+    if (ipc && process.connected) process.send!(msg);
+    display.handle(msg);
+  };
+  let outcome: TrainOutcome;
+  outcome = await train({
+    configPath: positionals[0],
+    resumeDir,
+    runsDir: (values['runs-dir'] as string | undefined) ?? join(process.cwd(), '.gan', 'runs'),
+    steps,
+    backend: backend as BackendChoice | undefined,
+    emit,
+    shouldStop: () => stopRequested,
+  });
+  display.summary(outcome);
+  if (ipc && process.connected) await new Promise<void>((r) => process.disconnect === undefined ? r() : (process.disconnect(), r()));
+  return outcome.status === 'failed' ? EXIT_FAILED : EXIT_OK;
+}
+
+/** Terminal output: a live bar on a TTY, a plain line every few seconds otherwise. */
+class ProgressDisplay {
+  private readonly tty = Boolean(process.stdout.isTTY);
+  private lastLine = 0;
+  private started = 0;
+  private startStep = 0;
+  private lastMetrics?: Extract<TrainerToHost, { type: 'metrics' }>['records'][number];
+
+  constructor(private readonly silent: boolean) {}
+
+  handle(msg: TrainerToHost): void {
+    switch (msg.type) {
+      case 'started':
+        this.started = Date.now();
+        this.startStep = msg.startStep;
+        if (!this.silent) {
+          const verb = msg.startStep > 0 ? `resuming ${msg.runId} at step ${msg.startStep}` : `training ${msg.runId}`;
+          process.stdout.write(`${verb} → ${relative(process.cwd(), msg.runDir) || msg.runDir} (backend: ${msg.backend})\n`);
+        }
+        break;
+      case 'log':
+        if (!this.silent || msg.level !== 'info') process.stderr.write(`${msg.level === 'info' ? '' : `${msg.level}: `}${msg.message}\n`);
+        break;
+      case 'metrics':
+        this.lastMetrics = msg.records[msg.records.length - 1];
+        break;
+      case 'progress':
+        this.progress(msg);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private progress(msg: Extract<TrainerToHost, { type: 'progress' }>): void {
+    if (this.silent) return;
+    const elapsed = Date.now() - this.started;
+    const done = msg.step - this.startStep;
+    const eta = done > 0 ? (elapsed / done) * (msg.totalSteps - msg.step) : NaN;
+    const m = this.lastMetrics;
+    const dx = m ? `  D(x) ${m.dReal.toFixed(2)}  D(G(z)) ${m.dFake.toFixed(2)}` : '';
+    const text = `${msg.step}/${msg.totalSteps}  D ${msg.dLoss.toFixed(3)}  G ${msg.gLoss.toFixed(3)}${dx}  ${msg.stepsPerSec.toFixed(1)} steps/s  ETA ${formatDuration(eta)}`;
+    if (this.tty) {
+      const width = 24;
+      const filled = Math.round((msg.step / msg.totalSteps) * width);
+      process.stdout.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${text}\x1b[K`);
+    } else if (Date.now() - this.lastLine > 2000 || msg.step === msg.totalSteps) {
+      this.lastLine = Date.now();
+      process.stdout.write(`step ${text}\n`);
+    }
+  }
+
+  summary(o: TrainOutcome): void {
+    if (this.tty && !this.silent) process.stdout.write('\n');
+    const where = relative(process.cwd(), o.runDir) || o.runDir;
+    if (o.status === 'failed') {
+      process.stderr.write(`${where}: ${o.error ?? 'training failed'}\n`);
+      return;
+    }
+    process.stdout.write(`${o.status} at step ${o.step}: ${where}\n`);
+    process.stdout.write(`  samples:     ${join(where, 'samples')}\n`);
+    process.stdout.write(`  checkpoints: ${join(where, 'checkpoints')}\n`);
+    if (o.status === 'stopped') process.stdout.write(`  resume with: gan-studio train --resume ${where}\n`);
+  }
+}
+
+async function sampleCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse(
+    args,
+    { count: { type: 'string' }, out: { type: 'string' }, checkpoint: { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string' } },
+    'sample',
+  );
+  if (positionals.length !== 1) throw new UsageError(`sample takes one run directory\n\n${HELP.sample}`);
+  const out = values.out as string | undefined;
+  if (!out) throw new UsageError(`sample needs --out FILE\n\n${HELP.sample}`);
+  const count = intArg('count', values.count as string | undefined) ?? 64;
+  const seedText = values.seed as string | undefined;
+  if (seedText !== undefined && !/^\d+$/.test(seedText)) throw new UsageError(`--seed must be a non-negative integer (got "${seedText}")`);
+  const result = await sampleFromRun({
+    runDir: resolve(positionals[0]),
+    count,
+    checkpoint: intArg('checkpoint', values.checkpoint as string | undefined),
+    seed: seedText === undefined ? 0 : Number(seedText),
+    out: resolve(out),
+    backend: (values.backend as BackendChoice | undefined) ?? 'auto',
+  });
+  mkdirSync(dirname(resolve(out)), { recursive: true });
+  writeFileSync(resolve(out), result.content);
+  process.stdout.write(`${count} samples from step ${result.step} → ${out}\n`);
+  return EXIT_OK;
+}
+
+async function benchCommand(args: string[]): Promise<number> {
+  const { values } = parse(args, { steps: { type: 'string' }, backends: { type: 'string' } }, 'bench');
+  const { runBench } = await import('./bench');
+  await runBench({
+    steps: intArg('steps', values.steps as string | undefined),
+    backends: (values.backends as string | undefined)?.split(',').map((s) => s.trim()),
+    log: (line) => process.stdout.write(`${line}\n`),
+  });
+  return EXIT_OK;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+    // tfjs keeps no handles, but the IPC channel would keep a forked trainer alive.
+    setImmediate(() => process.exit(code));
+  },
+  (err: unknown) => {
+    if (err instanceof UsageError || err instanceof InputError) fail(err.message, EXIT_BAD_INPUT);
+    const e = err as Error;
+    fail(`gan-studio: ${e.message}${process.env.GAN_STUDIO_DEBUG ? `\n${e.stack}` : ''}`, EXIT_FAILED);
+  },
+);

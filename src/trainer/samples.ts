@@ -1,0 +1,100 @@
+/** Pictures of what G makes: PNG grids for images, point clouds with D's heatmap for 2-D data. */
+import { PNG } from 'pngjs';
+import type { SamplePoints2D } from '../protocol/runFormat';
+
+/** Gap between tiles, in pixels, so that neighbouring samples read as separate images. */
+const TILE_GAP = 2;
+
+/**
+ * Lays out n = rows·cols images ([n, h, w, c], values 0..255) as one PNG with a gap between tiles.
+ * `scale` repeats pixels so that 28×28 digits are not postage stamps.
+ */
+export function imageGridPng(pixels: Float32Array, n: number, shape: [number, number, number], rows: number, cols: number, scale = 1): Buffer {
+  const [h, w, c] = shape;
+  const th = h * scale;
+  const tw = w * scale;
+  const width = cols * tw + (cols + 1) * TILE_GAP;
+  const height = rows * th + (rows + 1) * TILE_GAP;
+  const png = new PNG({ width, height });
+  // A mid-grey gap reads on both light and dark themes.
+  png.data.fill(96);
+  for (let i = 3; i < png.data.length; i += 4) png.data[i] = 255;
+  for (let k = 0; k < Math.min(n, rows * cols); k++) {
+    const r = Math.floor(k / cols);
+    const col = k % cols;
+    const x0 = TILE_GAP + col * (tw + TILE_GAP);
+    const y0 = TILE_GAP + r * (th + TILE_GAP);
+    for (let y = 0; y < th; y++) {
+      for (let x = 0; x < tw; x++) {
+        const src = ((k * h + Math.floor(y / scale)) * w + Math.floor(x / scale)) * c;
+        const dst = ((y0 + y) * width + x0 + x) * 4;
+        const v0 = Math.round(pixels[src]);
+        png.data[dst] = v0;
+        png.data[dst + 1] = c === 3 ? Math.round(pixels[src + 1]) : v0;
+        png.data[dst + 2] = c === 3 ? Math.round(pixels[src + 2]) : v0;
+        png.data[dst + 3] = 255;
+      }
+    }
+  }
+  return PNG.sync.write(png);
+}
+
+/** A regular grid of points over the bounds, row-major from (xMin, yMin), flat [x, y, …]. */
+export function planeGrid(bounds: SamplePoints2D['bounds'], nx: number, ny: number): Float32Array {
+  const out = new Float32Array(nx * ny * 2);
+  for (let j = 0; j < ny; j++) {
+    for (let i = 0; i < nx; i++) {
+      const k = (j * nx + i) * 2;
+      out[k] = bounds.xMin + ((i + 0.5) / nx) * (bounds.xMax - bounds.xMin);
+      out[k + 1] = bounds.yMin + ((j + 0.5) / ny) * (bounds.yMax - bounds.yMin);
+    }
+  }
+  return out;
+}
+
+/** A square window around flat 2-D points with a margin, so the heatmap shows D beyond the data. */
+export function boundsOf(points: Float32Array): SamplePoints2D['bounds'] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of points) {
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
+  const extent = Math.max(Math.abs(lo), Math.abs(hi)) * 1.25 || 1;
+  const r = Math.ceil(extent * 10) / 10;
+  return { xMin: -r, xMax: r, yMin: -r, yMax: r };
+}
+
+export function roundPoints(values: Float32Array, digits = 4): number[] {
+  const f = 10 ** digits;
+  return Array.from(values, (v) => Math.round(v * f) / f);
+}
+
+/** Counts values in `bins` equal bins over [lo, hi]; values outside land in the end bins. */
+export function histogram(values: Float32Array, lo: number, hi: number, bins: number): number[] {
+  const counts = new Array<number>(bins).fill(0);
+  const w = (hi - lo) / bins;
+  for (const v of values) {
+    if (!Number.isFinite(v)) continue;
+    const b = Math.min(bins - 1, Math.max(0, Math.floor((v - lo) / w)));
+    counts[b]++;
+  }
+  return counts;
+}
+
+/** A range for critic scores that covers both batches, rounded outward so it changes in steps. */
+export function criticRange(a: Float32Array, b: Float32Array): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const arr of [a, b]) {
+    for (const v of arr) {
+      if (!Number.isFinite(v)) continue;
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+    }
+  }
+  if (!Number.isFinite(lo)) return [-1, 1];
+  const span = Math.max(hi - lo, 1e-3);
+  const unit = 10 ** Math.floor(Math.log10(span));
+  return [Math.floor(lo / unit) * unit, Math.ceil(hi / unit) * unit];
+}

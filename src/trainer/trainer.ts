@@ -1,0 +1,431 @@
+/**
+ * The training loop: gan.json (or a run to resume) → a run directory. The same code serves the
+ * CLI and the process the extension forks; both just consume the emitted protocol messages.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { formatProblem, validateConfigText, validateConfigValue } from '../config/validateConfig';
+import { isImageData, lossUsesProbability, type BackendChoice, type GanConfig } from '../config/ganConfig';
+import { readRunInfo } from '../protocol/runFiles';
+import { stepFileName, type HistogramRecord, type MetricRecord, type RunStatus, type SamplePoints2D, type SampleRecord } from '../protocol/runFormat';
+import type { TrainerToHost } from '../protocol/trainerProtocol';
+import { initBackend } from './backend';
+import { checkpointPath, cleanStaleCheckpoints, loadCheckpoint, saveCheckpoint } from './checkpoint';
+import { loadDataset, DataError, type Dataset } from './data/dataset';
+import { Gan, type StepResult } from './gan';
+import { Rng, installAsMathRandom } from './rng';
+import { RunWriter } from './runWriter';
+import { boundsOf, criticRange, histogram, imageGridPng, planeGrid, roundPoints } from './samples';
+
+/** Bad input: the config, the data or the arguments. Nothing was written. CLI exit code 2. */
+export class InputError extends Error {}
+
+export interface TrainOptions {
+  /** gan.json to start a new run from (ignored when resuming). */
+  configPath?: string;
+  /** A run directory to continue from its latest checkpoint. */
+  resumeDir?: string;
+  runsDir: string;
+  /** Overrides training.steps (the new total when resuming). */
+  steps?: number;
+  backend?: BackendChoice;
+  wasmDir?: string;
+  emit: (msg: TrainerToHost) => void;
+  shouldStop: () => boolean;
+}
+
+export interface TrainOutcome {
+  status: RunStatus;
+  step: number;
+  runDir: string;
+  error?: string;
+}
+
+function fileKind(base: string) {
+  return (rel: string): 'file' | 'directory' | 'missing' => {
+    const p = resolve(base, rel);
+    if (!existsSync(p)) return 'missing';
+    return statSync(p).isDirectory() ? 'directory' : 'file';
+  };
+}
+
+/** Reads and checks a gan.json; throws InputError with one line per problem. */
+export function loadConfig(configPath: string): GanConfig {
+  let text: string;
+  try {
+    text = readFileSync(configPath, 'utf8');
+  } catch {
+    throw new InputError(`${configPath}: file not found`);
+  }
+  const { config, problems } = validateConfigText(text, { fileExists: fileKind(dirname(configPath)) });
+  const errors = problems.filter((p) => p.severity === 'error');
+  if (!config || errors.length > 0) throw new InputError(errors.map((p) => formatProblem(configPath, p)).join('\n'));
+  return config;
+}
+
+/** Non-fatal problems of a config, one line each. */
+export function configWarnings(configPath: string): string[] {
+  const text = readFileSync(configPath, 'utf8');
+  return validateConfigText(text, { fileExists: fileKind(dirname(configPath)) })
+    .problems.filter((p) => p.severity === 'warning')
+    .map((p) => formatProblem(configPath, p));
+}
+
+function loadData(config: GanConfig, baseDir: string): Dataset {
+  try {
+    const data = loadDataset(config.data, baseDir);
+    if (data.size < config.training.batchSize) {
+      throw new DataError(`the data set has ${data.size} examples, fewer than /training/batchSize (${config.training.batchSize})`);
+    }
+    return data;
+  } catch (err) {
+    if (err instanceof DataError) throw new InputError(`data: ${err.message}`);
+    throw err;
+  }
+}
+
+export async function train(opts: TrainOptions): Promise<TrainOutcome> {
+  // ---- Everything that can reject the input happens before anything is written.
+  let config: GanConfig;
+  let configPath: string;
+  let resumeStep = 0;
+  if (opts.resumeDir) {
+    const runDir = resolve(opts.resumeDir);
+    let info;
+    try {
+      info = readRunInfo(runDir);
+      checkpointPath(runDir);
+    } catch (err) {
+      throw new InputError((err as Error).message);
+    }
+    if (info.status === 'running' && info.pid && info.pid !== process.pid && processAlive(info.pid)) {
+      throw new InputError(`${runDir}: the run is still training (pid ${info.pid}); stop it first`);
+    }
+    configPath = info.configPath;
+    const raw = JSON.parse(readFileSync(resolve(runDir, 'config.json'), 'utf8')) as unknown;
+    const checked = validateConfigValue(raw, { fileExists: fileKind(dirname(configPath)) });
+    if (!checked.config) throw new InputError(checked.problems.map((p) => formatProblem(resolve(runDir, 'config.json'), p)).join('\n'));
+    config = checked.config;
+  } else {
+    if (!opts.configPath) throw new InputError('no gan.json given');
+    configPath = resolve(opts.configPath);
+    config = loadConfig(configPath);
+  }
+  if (opts.steps !== undefined) config = { ...config, training: { ...config.training, steps: opts.steps } };
+  const dataset = loadData(config, dirname(configPath));
+
+  const backend = await initBackend(opts.backend ?? config.backend, opts.wasmDir).catch((err: Error) => {
+    throw new InputError(err.message);
+  });
+
+  const rng = new Rng(config.seed);
+  installAsMathRandom(rng);
+  const gan = new Gan(config, { dim: dataset.dim, imageShape: dataset.imageShape });
+
+  let writer: RunWriter;
+  let trainingMs = 0;
+  if (opts.resumeDir) {
+    const runDir = resolve(opts.resumeDir);
+    cleanStaleCheckpoints(runDir);
+    const state = await loadCheckpoint(runDir, gan);
+    rng.setState(state.rng);
+    resumeStep = state.step;
+    trainingMs = state.trainingMs;
+    if (config.training.steps <= resumeStep) {
+      throw new InputError(`${runDir}: already at step ${resumeStep} of ${config.training.steps}; pass --steps N with N > ${resumeStep} to train further`);
+    }
+    const before = readRunInfo(runDir);
+    writer = RunWriter.reopen(runDir, resumeStep, {
+      backend,
+      totalSteps: config.training.steps,
+      trainingMs,
+      checkpointStep: resumeStep,
+      resumedAt: [...(before.resumedAt ?? []), resumeStep],
+    });
+  } else {
+    writer = RunWriter.create({
+      runsDir: resolve(opts.runsDir),
+      config,
+      configPath,
+      backend,
+      dataKind: dataset.kind,
+      dataDim: dataset.dim,
+      imageShape: dataset.imageShape,
+    });
+  }
+
+  const loop = new TrainingLoop(config, dataset, gan, rng, writer, opts, trainingMs);
+  opts.emit({
+    type: 'started',
+    runId: writer.run.id,
+    runDir: writer.dir,
+    backend,
+    totalSteps: config.training.steps,
+    startStep: resumeStep,
+    run: writer.run,
+  });
+  opts.emit({ type: 'log', level: 'info', message: `backend ${backend}; data: ${dataset.description}` });
+  try {
+    return await loop.run(resumeStep);
+  } catch (err) {
+    // An unexpected failure still leaves a readable run that says what happened.
+    const message = `step ${writer.run.step + 1}: the trainer failed: ${(err as Error).message}`;
+    writer.update({ status: 'failed', endedAt: new Date().toISOString(), error: { kind: 'crash', message, step: writer.run.step + 1 }, pid: undefined });
+    opts.emit({ type: 'finished', status: 'failed', step: writer.run.step, error: message });
+    throw err;
+  } finally {
+    gan.dispose();
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Emits progress at most this often: enough for a live status bar, cheap for the IPC channel. */
+const PROGRESS_INTERVAL_MS = 100;
+/** run.json is rewritten with the current step at most this often (fsync per write). */
+const RUN_INFO_INTERVAL_MS = 1000;
+
+class TrainingLoop {
+  private readonly fixedZ: Float32Array;
+  private readonly nFixed: number;
+  private readonly bounds?: SamplePoints2D['bounds'];
+  private readonly realReference?: Float32Array;
+  private pendingMetrics: MetricRecord[] = [];
+  private lastProgress = 0;
+  private lastRunInfo = 0;
+  private stepMsEma = 0;
+
+  constructor(
+    private readonly config: GanConfig,
+    private readonly data: Dataset,
+    private readonly gan: Gan,
+    private readonly rng: Rng,
+    private readonly writer: RunWriter,
+    private readonly opts: TrainOptions,
+    private trainingMs: number,
+  ) {
+    const log = config.logging;
+    // Samples come from their own generators so that logging never shifts the training stream.
+    this.nFixed = isImageData(config.data) ? log.sampleGrid[0] * log.sampleGrid[1] : log.samplePoints;
+    this.fixedZ = gan.latent(this.nFixed, new Rng(log.latentSeed));
+    if (data.kind !== 'image') {
+      const ref = data.denormalize(data.batch(log.samplePoints, new Rng(log.latentSeed + 1)));
+      this.realReference = data.dim === 2 ? ref : project2d(ref, data.dim);
+      this.bounds = boundsOf(this.realReference);
+    }
+  }
+
+  private emit(msg: TrainerToHost): void {
+    this.opts.emit(msg);
+  }
+
+  async run(startStep: number): Promise<TrainOutcome> {
+    const { training, logging } = this.config;
+    const total = training.steps;
+    if (startStep === 0) {
+      this.writeReference();
+      this.writeSamples(0);
+    }
+    let step = startStep;
+    let stopped = false;
+    while (step < total) {
+      if (this.opts.shouldStop()) {
+        stopped = true;
+        break;
+      }
+      const next = step + 1;
+      const isLast = next === total;
+      const wantHist = next % logging.histogramsEvery === 0 || isLast;
+      const t0 = performance.now();
+      const result = this.gan.step(() => this.data.batch(training.batchSize, this.rng), this.rng, wantHist);
+      const dt = performance.now() - t0;
+      const bad = firstNonFinite(result);
+      if (bad) return this.fail(next, bad);
+      step = next;
+      this.trainingMs += dt;
+      this.stepMsEma = this.stepMsEma === 0 ? dt : 0.9 * this.stepMsEma + 0.1 * dt;
+
+      if (step % logging.metricsEvery === 0 || isLast) this.logMetrics(step, result, dt);
+      if (wantHist && result.outputs) this.logHistogram(step, result.outputs);
+      if (step % logging.samplesEvery === 0 || isLast) this.writeSamples(step);
+      if (step % logging.checkpointEvery === 0 || isLast) await this.checkpoint(step);
+      this.maybeProgress(step, result);
+      // Let IPC messages and signals in between steps.
+      await new Promise((r) => setImmediate(r));
+    }
+    this.flushMetrics();
+    if (this.writer.run.checkpointStep !== step) {
+      if (step % logging.samplesEvery !== 0) this.writeSamples(step);
+      await this.checkpoint(step);
+    }
+    const status: RunStatus = stopped ? 'stopped' : 'completed';
+    this.writer.update({ status, step, trainingMs: Math.round(this.trainingMs), endedAt: new Date().toISOString(), pid: undefined });
+    this.emit({ type: 'finished', status, step });
+    return { status, step, runDir: this.writer.dir };
+  }
+
+  private fail(step: number, what: string): TrainOutcome {
+    this.flushMetrics();
+    const ckpt = this.writer.run.checkpointStep;
+    const keep = ckpt > 0 ? `the last good checkpoint (step ${ckpt}) is kept` : 'there is no checkpoint yet';
+    const message = `step ${step}: ${what}; training stopped and ${keep}. Try a lower learning rate, a different loss, or gradient clipping.`;
+    this.writer.update({
+      status: 'failed',
+      step: step - 1,
+      trainingMs: Math.round(this.trainingMs),
+      endedAt: new Date().toISOString(),
+      error: { kind: 'nan', message, step },
+      pid: undefined,
+    });
+    this.emit({ type: 'finished', status: 'failed', step: step - 1, error: message });
+    return { status: 'failed', step: step - 1, runDir: this.writer.dir, error: message };
+  }
+
+  private logMetrics(step: number, r: StepResult, dt: number): void {
+    const s = r.stats;
+    const record: MetricRecord = {
+      step,
+      time: Date.now(),
+      wallMs: Math.round(this.trainingMs),
+      dLoss: s.dLoss,
+      gLoss: s.gLoss,
+      dLossReal: s.dLossReal,
+      dLossFake: s.dLossFake,
+      ...(s.gradientPenalty !== undefined ? { gradientPenalty: s.gradientPenalty } : {}),
+      dReal: s.dReal,
+      dFake: s.dFake,
+      dAccuracy: s.dAccuracy,
+      gGradNorm: s.gGradNorm,
+      dGradNorm: s.dGradNorm,
+      stepMs: round3(dt),
+      examplesPerSec: Math.round((this.config.training.batchSize * this.config.training.dStepsPerGStep * 1000) / dt),
+    };
+    this.pendingMetrics.push(record);
+    // Metrics are batched per ~second so that fast toy runs do not write a line per step.
+    if (performance.now() - this.lastRunInfo > RUN_INFO_INTERVAL_MS || step === this.config.training.steps) this.flushMetrics(step);
+  }
+
+  private flushMetrics(step?: number): void {
+    if (this.pendingMetrics.length > 0) {
+      this.writer.appendMetrics(this.pendingMetrics);
+      this.emit({ type: 'metrics', records: this.pendingMetrics });
+      this.pendingMetrics = [];
+    }
+    if (step !== undefined) {
+      this.writer.update({ step, trainingMs: Math.round(this.trainingMs) });
+      this.lastRunInfo = performance.now();
+    }
+  }
+
+  private logHistogram(step: number, outputs: { real: Float32Array; fake: Float32Array }): void {
+    const loss = this.config.loss.type;
+    const bins = this.config.logging.histogramBins;
+    // Probabilities live in [0, 1]; least-squares targets 0 and 1 with room either side; critics
+    // have no fixed range, so theirs follows the scores.
+    const [lo, hi] = lossUsesProbability(loss) ? [0, 1] : loss === 'least-squares' ? [-0.5, 1.5] : criticRange(outputs.real, outputs.fake);
+    const record: HistogramRecord = { step, lo, hi, real: histogram(outputs.real, lo, hi, bins), fake: histogram(outputs.fake, lo, hi, bins) };
+    this.writer.appendHistogram(record);
+    this.emit({ type: 'histogram', record });
+  }
+
+  private writeReference(): void {
+    if (this.data.kind === 'image') {
+      const [rows, cols] = this.config.logging.sampleGrid;
+      const real = this.data.denormalize(this.data.batch(rows * cols, new Rng(this.config.logging.latentSeed + 1)));
+      this.writer.writeExtra('samples/real.png', imageGridPng(real, rows * cols, this.data.imageShape!, rows, cols, tileScale(this.data)));
+    } else if (this.realReference && this.bounds) {
+      const ref: SamplePoints2D = { step: 0, fake: [], real: roundPoints(this.realReference), heatmap: { nx: 0, ny: 0, values: [] }, bounds: this.bounds };
+      this.writer.writeExtra('samples/real.json', JSON.stringify(ref));
+    }
+  }
+
+  private writeSamples(step: number): void {
+    const { logging } = this.config;
+    let record: SampleRecord;
+    let content: Buffer | string;
+    const generated = this.data.denormalize(this.gan.generate(this.fixedZ, this.nFixed));
+    if (this.data.kind === 'image') {
+      const [rows, cols] = logging.sampleGrid;
+      content = imageGridPng(generated, this.nFixed, this.data.imageShape!, rows, cols, tileScale(this.data));
+      record = { step, file: `samples/${stepFileName(step, 'png')}`, kind: 'image-grid', rows, cols };
+    } else {
+      const bounds = this.bounds!;
+      const fake = this.data.dim === 2 ? generated : project2d(generated, this.data.dim);
+      let heatmap: SamplePoints2D['heatmap'] = { nx: 0, ny: 0, values: [] };
+      if (this.data.dim === 2) {
+        const n = logging.heatmapSize;
+        const grid = planeGrid(bounds, n, n);
+        heatmap = { nx: n, ny: n, values: roundPoints(this.gan.judge(this.data.normalize(grid), n * n)) };
+      }
+      const points: SamplePoints2D = { step, fake: roundPoints(fake), real: roundPoints(this.realReference!), heatmap, bounds };
+      content = JSON.stringify(points);
+      record = { step, file: `samples/${stepFileName(step, 'json')}`, kind: 'points2d', rows: 1, cols: 1 };
+    }
+    this.writer.writeSample(record, content);
+    this.emit({ type: 'samples', record });
+  }
+
+  private async checkpoint(step: number): Promise<void> {
+    await saveCheckpoint(
+      this.writer.dir,
+      this.gan,
+      { step, rng: this.rng.getState(), trainingMs: Math.round(this.trainingMs) },
+      this.config.logging.keepCheckpoints,
+    );
+    this.flushMetrics();
+    this.writer.update({ step, checkpointStep: step, trainingMs: Math.round(this.trainingMs) });
+    this.lastRunInfo = performance.now();
+    this.emit({ type: 'checkpoint', step });
+  }
+
+  private maybeProgress(step: number, r: StepResult): void {
+    const now = performance.now();
+    if (now - this.lastProgress < PROGRESS_INTERVAL_MS && step !== this.config.training.steps) return;
+    this.lastProgress = now;
+    this.emit({
+      type: 'progress',
+      step,
+      totalSteps: this.config.training.steps,
+      dLoss: r.stats.dLoss,
+      gLoss: r.stats.gLoss,
+      stepsPerSec: this.stepMsEma > 0 ? 1000 / this.stepMsEma : 0,
+    });
+    if (now - this.lastRunInfo > RUN_INFO_INTERVAL_MS) this.flushMetrics(step);
+  }
+}
+
+function firstNonFinite(r: StepResult): string | undefined {
+  const s = r.stats;
+  if (!Number.isFinite(s.dLoss)) return `the discriminator loss is ${s.dLoss}`;
+  if (!Number.isFinite(s.gLoss)) return `the generator loss is ${s.gLoss}`;
+  if (!Number.isFinite(s.dGradNorm)) return `the discriminator's gradient norm is ${s.dGradNorm}`;
+  if (!Number.isFinite(s.gGradNorm)) return `the generator's gradient norm is ${s.gGradNorm}`;
+  return undefined;
+}
+
+function round3(v: number): number {
+  return Math.round(v * 1000) / 1000;
+}
+
+/** Small images are drawn at 2× so that the grid is legible without zooming. */
+function tileScale(d: Dataset): number {
+  return d.imageShape && d.imageShape[0] <= 32 ? 2 : 1;
+}
+
+/** The first two coordinates of each vector: the plane the points view shows for n-D data. */
+function project2d(v: Float32Array, dim: number): Float32Array {
+  const n = v.length / dim;
+  const out = new Float32Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    out[2 * i] = v[i * dim];
+    out[2 * i + 1] = v[i * dim + 1];
+  }
+  return out;
+}
