@@ -11,6 +11,7 @@ import type { BackendName } from '../protocol/runFormat';
 import type { BackendChoice } from '../config/ganConfig';
 import { registerWasmConvKernels } from './kernels/wasmConvKernels';
 import { registerWasmMatMul } from './kernels/wasmMatMul';
+import { registerComparisonGradients } from './kernels/comparisonGradients';
 
 /** Where the .wasm binaries are: next to the bundle in dist/, or in node_modules when run from source. */
 export function defaultWasmDir(): string {
@@ -50,6 +51,7 @@ async function trySet(name: BackendName): Promise<boolean> {
  * load is an error that says why.
  */
 export async function initBackend(choice: BackendChoice, wasmDir = defaultWasmDir()): Promise<BackendName> {
+  registerComparisonGradients();
   const order: BackendName[] = choice === 'auto' ? ['tensorflow', 'wasm', 'cpu'] : [choice];
   for (const name of order) {
     if (name === 'tensorflow') {

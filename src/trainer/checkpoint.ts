@@ -69,21 +69,42 @@ function readModelWeights(dir: string): tf.Tensor[] {
   return specs.map((s) => map[s.name]);
 }
 
+/**
+ * Adam keeps β1^t and β2^t as running products, but its setWeights recomputes them with pow(),
+ * which differs in the last float32 bits. They are saved beside the slots and put back after
+ * setWeights so that a resumed run continues bit for bit.
+ */
+type AdamInternals = { accBeta1?: tf.Variable; accBeta2?: tf.Variable };
+
 async function saveOptimizer(opt: tf.Optimizer, dir: string, name: string): Promise<string> {
   const weights = await opt.getWeights();
   const { data, specs } = await tf.io.encodeWeights(weights);
   writeFileSync(join(dir, `${name}.bin`), toBuffer(data));
-  writeFileSync(join(dir, `${name}.json`), JSON.stringify(specs));
+  const adam = opt as unknown as AdamInternals;
+  const extra = adam.accBeta1 && adam.accBeta2 ? { accBeta1: adam.accBeta1.dataSync()[0], accBeta2: adam.accBeta2.dataSync()[0] } : {};
+  writeFileSync(join(dir, `${name}.json`), JSON.stringify({ specs, ...extra }));
   return name;
 }
 
 async function loadOptimizer(opt: tf.Optimizer, dir: string, name: string): Promise<void> {
-  const specs = JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8')) as tf.io.WeightsManifestEntry[];
+  const saved = JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8')) as {
+    specs: tf.io.WeightsManifestEntry[];
+    accBeta1?: number;
+    accBeta2?: number;
+  };
+  const specs = saved.specs;
   if (specs.length === 0) return;
   const data = readFileSync(join(dir, `${name}.bin`));
   const map = tf.io.decodeWeights(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength), specs);
   // Optimizers restore their slots by position, so the spec order is what matters.
   await opt.setWeights(specs.map((s) => ({ name: s.name, tensor: map[s.name] })));
+  const adam = opt as unknown as AdamInternals;
+  if (saved.accBeta1 !== undefined && saved.accBeta2 !== undefined && adam.accBeta1 && adam.accBeta2) {
+    tf.tidy(() => {
+      adam.accBeta1!.assign(tf.scalar(saved.accBeta1!));
+      adam.accBeta2!.assign(tf.scalar(saved.accBeta2!));
+    });
+  }
 }
 
 export interface Checkpointable {

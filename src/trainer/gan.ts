@@ -215,6 +215,12 @@ export class Gan {
     });
   }
 
+  /** Whether every weight of both networks is finite: a checkpoint must never store a diverged model. */
+  weightsFinite(): boolean {
+    const weights = [...this.generator.weights, ...this.discriminator.weights].map((w) => w.read());
+    return tf.tidy(() => tf.all(tf.stack(weights.map((w) => tf.all(tf.isFinite(w))))).dataSync()[0] === 1);
+  }
+
   dispose(): void {
     this.generator.dispose();
     this.discriminator.dispose();

@@ -189,6 +189,8 @@ function processAlive(pid: number): boolean {
 
 /** Emits progress at most this often: enough for a live status bar, cheap for the IPC channel. */
 const PROGRESS_INTERVAL_MS = 100;
+/** Logged metrics reach the log file and the host at most this often (live charts stay smooth). */
+const METRICS_INTERVAL_MS = 250;
 /** run.json is rewritten with the current step at most this often (fsync per write). */
 const RUN_INFO_INTERVAL_MS = 1000;
 
@@ -200,6 +202,7 @@ class TrainingLoop {
   private pendingMetrics: MetricRecord[] = [];
   private lastProgress = 0;
   private lastRunInfo = 0;
+  private lastMetricsFlush = 0;
   private stepMsEma = 0;
 
   constructor(
@@ -255,13 +258,17 @@ class TrainingLoop {
       if (step % logging.metricsEvery === 0 || isLast) this.logMetrics(step, result, dt);
       if (wantHist && result.outputs) this.logHistogram(step, result.outputs);
       if (step % logging.samplesEvery === 0 || isLast) this.writeSamples(step);
-      if (step % logging.checkpointEvery === 0 || isLast) await this.checkpoint(step);
+      if (step % logging.checkpointEvery === 0 || isLast) {
+        if (!this.gan.weightsFinite()) return this.fail(step, 'a weight became NaN or infinite');
+        await this.checkpoint(step);
+      }
       this.maybeProgress(step, result);
       // Let IPC messages and signals in between steps.
       await new Promise((r) => setImmediate(r));
     }
     this.flushMetrics();
     if (this.writer.run.checkpointStep !== step) {
+      if (!this.gan.weightsFinite()) return this.fail(step, 'a weight became NaN or infinite');
       if (step % logging.samplesEvery !== 0) this.writeSamples(step);
       await this.checkpoint(step);
     }
@@ -308,11 +315,14 @@ class TrainingLoop {
       examplesPerSec: Math.round((this.config.training.batchSize * this.config.training.dStepsPerGStep * 1000) / dt),
     };
     this.pendingMetrics.push(record);
-    // Metrics are batched per ~second so that fast toy runs do not write a line per step.
-    if (performance.now() - this.lastRunInfo > RUN_INFO_INTERVAL_MS || step === this.config.training.steps) this.flushMetrics(step);
+    // Metrics are batched so that fast toy runs do not write and send a message per step.
+    const now = performance.now();
+    if (now - this.lastRunInfo > RUN_INFO_INTERVAL_MS || step === this.config.training.steps) this.flushMetrics(step);
+    else if (now - this.lastMetricsFlush > METRICS_INTERVAL_MS) this.flushMetrics();
   }
 
   private flushMetrics(step?: number): void {
+    this.lastMetricsFlush = performance.now();
     if (this.pendingMetrics.length > 0) {
       this.writer.appendMetrics(this.pendingMetrics);
       this.emit({ type: 'metrics', records: this.pendingMetrics });

@@ -1,0 +1,228 @@
+/**
+ * The trainer for real: the CLI bundle trains on real data and these tests read what it wrote.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { PNG } from 'pngjs';
+import { isTrainerMessage, type TrainerToHost } from '../../src/protocol/trainerProtocol';
+import { readLatestCheckpoint, readRunInfo } from '../../src/protocol/runFiles';
+import type { MetricRecord, SamplePoints2D, SampleRecord } from '../../src/protocol/runFormat';
+import { modeCoverage } from '../../src/trainer/quality';
+import { ROOT, onlyRun, readJsonlFile, runCli, startCli, tinyRingConfig, tmp, waitFor, writeConfig } from '../helpers/cli';
+
+const RING_MODES: [number, number][] = Array.from({ length: 8 }, (_, i) => [2 * Math.cos((2 * Math.PI * i) / 8), 2 * Math.sin((2 * Math.PI * i) / 8)]);
+
+test('the ring example learns all eight modes and D moves toward 0.5', { timeout: 600_000 }, () => {
+  const runs = tmp('ring');
+  const r = runCli(['train', join(ROOT, 'examples/ring/gan.json'), '--runs-dir', runs, '--steps', '2500', '-q']);
+  assert.equal(r.code, 0, r.stderr);
+  const run = onlyRun(runs);
+  const info = readRunInfo(run);
+  assert.equal(info.status, 'completed');
+  assert.equal(info.step, 2500);
+
+  const samples = readJsonlFile<SampleRecord>(join(run, 'samples.jsonl'));
+  const first = JSON.parse(readFileSync(join(run, samples[0].file), 'utf8')) as SamplePoints2D;
+  const last = JSON.parse(readFileSync(join(run, samples[samples.length - 1].file), 'utf8')) as SamplePoints2D;
+  const before = modeCoverage(first.fake, RING_MODES, 0.05);
+  const after = modeCoverage(last.fake, RING_MODES, 0.05);
+  console.log(`ring: modes ${before.modesCovered}/8 → ${after.modesCovered}/8, high-quality ${before.highQuality.toFixed(2)} → ${after.highQuality.toFixed(2)}`);
+  assert.ok(before.modesCovered <= 2, 'the untrained generator should not cover the ring');
+  assert.equal(after.modesCovered, 8);
+  assert.ok(after.highQuality >= 0.7, `share within 3σ of a mode: ${after.highQuality}`);
+  // The reference sample really is the ring (the metric itself is sound on real data).
+  assert.ok(modeCoverage(last.real, RING_MODES, 0.05).highQuality > 0.95);
+
+  const metrics = readJsonlFile<MetricRecord>(join(run, 'metrics.jsonl'));
+  const dist = (m: MetricRecord) => Math.abs(m.dReal - 0.5) + Math.abs(m.dFake - 0.5);
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const early = mean(metrics.slice(0, Math.ceil(metrics.length * 0.05)).map(dist));
+  const late = metrics.slice(-Math.ceil(metrics.length * 0.2));
+  const lateReal = mean(late.map((m) => m.dReal));
+  const lateFake = mean(late.map((m) => m.dFake));
+  console.log(`ring: early |D-0.5| sum ${early.toFixed(3)}, late D(x) ${lateReal.toFixed(3)} D(G(z)) ${lateFake.toFixed(3)}`);
+  assert.ok(Math.abs(lateReal - 0.5) < 0.06 && Math.abs(lateFake - 0.5) < 0.06);
+  assert.ok(mean(late.map(dist)) < early, 'D should be closer to 0.5 late than early');
+});
+
+test('a stopped run resumes: steps continue and the weights match an uninterrupted run', { timeout: 300_000 }, () => {
+  const dir = tmp('resume');
+  const config = writeConfig(dir, tinyRingConfig());
+  const straight = join(dir, 'straight');
+  const split = join(dir, 'split');
+  assert.equal(runCli(['train', config, '--runs-dir', straight, '-q', '--backend', 'cpu']).code, 0);
+  assert.equal(runCli(['train', config, '--runs-dir', split, '-q', '--steps', '30', '--backend', 'cpu']).code, 0);
+  const a = onlyRun(straight);
+  const b = onlyRun(split);
+  assert.equal(readRunInfo(b).checkpointStep, 30);
+  const r = runCli(['train', '--resume', b, '--steps', '60', '-q', '--backend', 'cpu']);
+  assert.equal(r.code, 0, r.stderr);
+  const info = readRunInfo(b);
+  assert.equal(info.step, 60);
+  assert.deepEqual(info.resumedAt, [30]);
+
+  // Step continuity: every logged step once, in order.
+  const steps = readJsonlFile<MetricRecord>(join(b, 'metrics.jsonl')).map((m) => m.step);
+  assert.deepEqual(steps, Array.from({ length: 12 }, (_, i) => 5 * (i + 1)));
+  // Identical numbers after the join, and identical weights at the end.
+  const strip = (m: MetricRecord) => ({ ...m, time: 0, wallMs: 0, stepMs: 0, examplesPerSec: 0 });
+  const ma = readJsonlFile<MetricRecord>(join(a, 'metrics.jsonl')).map(strip);
+  const mb = readJsonlFile<MetricRecord>(join(b, 'metrics.jsonl')).map(strip);
+  assert.deepEqual(mb, ma);
+  for (const net of ['generator', 'discriminator']) {
+    const wa = readFileSync(join(a, 'checkpoints/step-000060', net, 'weights.bin'));
+    const wb = readFileSync(join(b, 'checkpoints/step-000060', net, 'weights.bin'));
+    assert.ok(wa.equals(wb), `${net} weights differ after resume`);
+  }
+});
+
+test('NaN losses fail the run with the step and the loss, keeping a finite checkpoint', { timeout: 120_000 }, () => {
+  const dir = tmp('nan');
+  const config = writeConfig(
+    dir,
+    tinyRingConfig({
+      training: {
+        steps: 400,
+        batchSize: 64,
+        discriminatorOptimizer: { type: 'sgd', learningRate: 10 },
+        generatorOptimizer: { type: 'sgd', learningRate: 10 },
+      },
+      generator: { latentDim: 2, hidden: [64], batchNorm: false },
+      discriminator: { hidden: [64] },
+      logging: { checkpointEvery: 2 },
+    }),
+  );
+  const r = runCli(['train', config, '--runs-dir', join(dir, 'runs'), '-q']);
+  assert.equal(r.code, 1);
+  const run = onlyRun(join(dir, 'runs'));
+  const info = readRunInfo(run);
+  assert.equal(info.status, 'failed');
+  assert.equal(info.error?.kind, 'nan');
+  assert.match(info.error!.message, /^step \d+: the (discriminator|generator)('s)? (loss|gradient norm|weight)|^step \d+: a weight/);
+  assert.match(r.stderr, /step \d+: .*NaN|infinite/);
+  const latest = readLatestCheckpoint(run);
+  assert.ok(latest, 'a checkpoint from before the divergence is kept');
+  assert.ok(latest.step < info.error!.step!);
+  for (const net of ['generator', 'discriminator']) {
+    const buf = readFileSync(join(run, 'checkpoints', latest.dir, net, 'weights.bin'));
+    const w = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
+    assert.ok(w.every(Number.isFinite), `${net} checkpoint must be finite`);
+  }
+});
+
+test('SIGTERM stops after the step with a checkpoint, exits 0, and the run resumes', { timeout: 120_000 }, async () => {
+  const dir = tmp('sigterm');
+  const config = writeConfig(dir, tinyRingConfig({ training: { steps: 1_000_000, batchSize: 64 } }));
+  const runs = join(dir, 'runs');
+  const child = startCli(['train', config, '--runs-dir', runs, '-q']);
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  await waitFor(() => {
+    try {
+      return readRunInfo(onlyRun(runs)).step >= 20;
+    } catch {
+      return false;
+    }
+  }, 60_000, 'the run to reach step 20');
+  const t0 = Date.now();
+  child.kill('SIGTERM');
+  const code = await exited;
+  const ms = Date.now() - t0;
+  console.log(`SIGTERM → exit in ${ms} ms`);
+  assert.equal(code, 0);
+  assert.ok(ms < 10_000);
+  const run = onlyRun(runs);
+  const info = readRunInfo(run);
+  assert.equal(info.status, 'stopped');
+  assert.equal(info.checkpointStep, info.step);
+  const r = runCli(['train', '--resume', run, '--steps', String(info.step + 10), '-q']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(readRunInfo(run).status, 'completed');
+});
+
+test('over IPC the trainer speaks the typed protocol and obeys stop', { timeout: 120_000 }, async () => {
+  const dir = tmp('ipc');
+  const config = writeConfig(dir, tinyRingConfig({ training: { steps: 1_000_000, batchSize: 64 } }));
+  const child = startCli(['train', config, '--runs-dir', join(dir, 'runs'), '--ipc'], true);
+  const messages: TrainerToHost[] = [];
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  child.on('message', (m) => {
+    assert.ok(isTrainerMessage(m), `unknown message ${JSON.stringify(m)}`);
+    messages.push(m);
+  });
+  await waitFor(() => messages.some((m) => m.type === 'progress') && messages.some((m) => m.type === 'metrics'), 60_000, 'progress and metrics');
+  child.send({ type: 'stop' });
+  assert.equal(await exited, 0);
+  const types = new Set(messages.map((m) => m.type));
+  for (const t of ['started', 'progress', 'metrics', 'samples', 'checkpoint', 'finished']) assert.ok(types.has(t as TrainerToHost['type']), `no ${t} message`);
+  const finished = messages.find((m) => m.type === 'finished');
+  assert.equal(finished?.type === 'finished' && finished.status, 'stopped');
+  const started = messages.find((m) => m.type === 'started');
+  assert.ok(started?.type === 'started' && ['wasm', 'cpu', 'tensorflow'].includes(started.backend));
+});
+
+test('kill -9 at random moments never leaves an unreadable run.json or checkpoint', { timeout: 600_000 }, async () => {
+  const dir = tmp('kill');
+  // Checkpoints and logs every step or two, so kills land inside writes.
+  const config = writeConfig(
+    dir,
+    tinyRingConfig({ training: { steps: 1_000_000, batchSize: 64 }, logging: { metricsEvery: 1, histogramsEvery: 1, samplesEvery: 3, checkpointEvery: 2, keepCheckpoints: 2, samplePoints: 64, heatmapSize: 8 } }),
+  );
+  const trials = 20;
+  let withCheckpoint = 0;
+  for (let i = 0; i < trials; i++) {
+    const runs = join(dir, `runs-${i}`);
+    const child = startCli(['train', config, '--runs-dir', runs, '-q']);
+    const exited = new Promise((r) => child.on('exit', r));
+    await waitFor(() => existsSync(runs) && readdirSync(runs).length > 0, 60_000, 'the run directory');
+    await new Promise((r) => setTimeout(r, 50 + Math.random() * 1500));
+    child.kill('SIGKILL');
+    await exited;
+    const run = onlyRun(runs);
+    const info = readRunInfo(run); // throws if unreadable
+    assert.equal(info.status, 'running', 'a killed run still says running; the host marks it failed');
+    const latest = readLatestCheckpoint(run);
+    if (latest) {
+      withCheckpoint++;
+      for (const net of ['generator', 'discriminator']) {
+        const modelJson = JSON.parse(readFileSync(join(run, 'checkpoints', latest.dir, net, 'model.json'), 'utf8')) as {
+          weightsManifest: { weights: { shape: number[] }[] }[];
+        };
+        const floats = modelJson.weightsManifest[0].weights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0);
+        assert.equal(readFileSync(join(run, 'checkpoints', latest.dir, net, 'weights.bin')).byteLength, floats * 4);
+      }
+      JSON.parse(readFileSync(join(run, 'checkpoints', latest.dir, 'state.json'), 'utf8'));
+    }
+    if (i === trials - 1 && latest) {
+      const r = runCli(['train', '--resume', run, '--steps', String(latest.step + 4), '-q']);
+      assert.equal(r.code, 0, r.stderr);
+    }
+  }
+  console.log(`kill -9: ${trials} trials, ${withCheckpoint} with a checkpoint, all readable`);
+  assert.ok(withCheckpoint >= trials / 2, 'most kills should land after the first checkpoint');
+});
+
+test('sample writes a CSV for 2-D runs from the saved layers model', { timeout: 120_000 }, () => {
+  const dir = tmp('sample');
+  const config = writeConfig(dir, tinyRingConfig({ training: { steps: 20, batchSize: 64 } }));
+  assert.equal(runCli(['train', config, '--runs-dir', join(dir, 'runs'), '-q']).code, 0);
+  const run = onlyRun(join(dir, 'runs'));
+  const out = join(dir, 'points.csv');
+  const r = runCli(['sample', run, '--count', '100', '--out', out]);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = readFileSync(out, 'utf8').trim().split('\n');
+  assert.equal(lines[0], 'x,y');
+  assert.equal(lines.length, 101);
+  assert.ok(lines.slice(1).every((l) => l.split(',').length === 2 && l.split(',').every((v) => Number.isFinite(Number(v)))));
+  const bad = runCli(['sample', run, '--count', '4', '--out', join(dir, 'x.png')]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--out must end in \.csv/);
+});
+
+export function pngMean(path: string): number {
+  const png = PNG.sync.read(readFileSync(path));
+  let sum = 0;
+  for (let i = 0; i < png.data.length; i += 4) sum += png.data[i];
+  return sum / (png.data.length / 4);
+}
