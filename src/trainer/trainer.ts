@@ -15,7 +15,7 @@ import { loadDataset, DataError, type Dataset } from './data/dataset';
 import { Gan, type StepResult } from './gan';
 import { Rng, installAsMathRandom } from './rng';
 import { RunWriter } from './runWriter';
-import { boundsOf, criticRange, histogram, imageGridPng, planeGrid, roundPoints } from './samples';
+import { boundsOf, criticRange, histogram, imageGridPng, planeGrid, pointsPng, roundPoints } from './samples';
 
 /** Bad input: the config, the data or the arguments. Nothing was written. CLI exit code 2. */
 export class InputError extends Error {}
@@ -376,6 +376,9 @@ class TrainingLoop {
       }
       const points: SamplePoints2D = { step, fake: roundPoints(fake), real: roundPoints(this.realReference!), heatmap, bounds };
       content = JSON.stringify(points);
+      // A picture beside the data, for people who look at the run outside VS Code.
+      const probability = lossUsesProbability(this.config.loss.type);
+      this.writer.writeExtra(`samples/${stepFileName(step, 'png')}`, pointsPng(points, 320, probability ? [0, 1] : undefined));
       record = { step, file: `samples/${stepFileName(step, 'json')}`, kind: 'points2d', rows: 1, cols: 1 };
     }
     this.writer.writeSample(record, content);

@@ -220,9 +220,51 @@ test('sample writes a CSV for 2-D runs from the saved layers model', { timeout: 
   assert.match(bad.stderr, /--out must end in \.csv/);
 });
 
-export function pngMean(path: string): number {
+/** Mean intensity and share of near-black pixels over the tiles of a sample grid (gaps excluded). */
+function gridStats(path: string, rows: number, cols: number, tile: number, gap = 2): { mean: number; dark: number } {
   const png = PNG.sync.read(readFileSync(path));
   let sum = 0;
-  for (let i = 0; i < png.data.length; i += 4) sum += png.data[i];
-  return sum / (png.data.length / 4);
+  let dark = 0;
+  let n = 0;
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      for (let y = 0; y < tile; y++) {
+        for (let x = 0; x < tile; x++) {
+          const px = gap + c * (tile + gap) + x;
+          const py = gap + r * (tile + gap) + y;
+          const v = png.data[(py * png.width + px) * 4];
+          sum += v;
+          if (v < 40) dark++;
+          n++;
+        }
+      }
+    }
+  }
+  return { mean: sum / n, dark: dark / n };
 }
+
+test('a short MNIST DCGAN run leaves the noise behind: pixel statistics approach the data', { timeout: 600_000 }, () => {
+  const runs = tmp('mnist');
+  const r = runCli(['train', join(ROOT, 'examples/mnist/gan.json'), '--runs-dir', runs, '--steps', '100', '-q']);
+  assert.equal(r.code, 0, r.stderr);
+  const run = onlyRun(runs);
+  const info = readRunInfo(run);
+  assert.deepEqual(info.imageShape, [28, 28, 1]);
+  const samples = readJsonlFile<SampleRecord>(join(run, 'samples.jsonl'));
+  assert.deepEqual(samples.map((s) => s.step), [0, 50, 100]);
+  assert.ok(samples.every((s) => s.kind === 'image-grid' && s.rows === 8 && s.cols === 8));
+  const png = PNG.sync.read(readFileSync(join(run, 'samples/step-000100.png')));
+  assert.equal(png.width, 8 * 56 + 9 * 2, 'an 8×8 grid of 28×28 tiles drawn at 2×');
+  const real = gridStats(join(run, 'samples/real.png'), 8, 8, 56);
+  const start = gridStats(join(run, 'samples/step-000000.png'), 8, 8, 56);
+  const end = gridStats(join(run, 'samples/step-000100.png'), 8, 8, 56);
+  console.log(`MNIST pixels: real mean ${real.mean.toFixed(1)} dark ${real.dark.toFixed(2)}; step 0 ${start.mean.toFixed(1)}/${start.dark.toFixed(2)}; step 100 ${end.mean.toFixed(1)}/${end.dark.toFixed(2)} (backend ${info.backend})`);
+  assert.ok(Math.abs(end.mean - real.mean) < 0.5 * Math.abs(start.mean - real.mean), 'mean intensity moves at least halfway to the data');
+  assert.ok(Math.abs(end.dark - real.dark) < 0.5 * Math.abs(start.dark - real.dark), 'the black background appears');
+  // The image path of `sample`: a PNG grid from the saved generator.
+  const out = join(runs, 'grid.png');
+  const s = runCli(['sample', run, '--count', '16', '--out', out]);
+  assert.equal(s.code, 0, s.stderr);
+  const grid = PNG.sync.read(readFileSync(out));
+  assert.equal(grid.width, 4 * 56 + 5 * 2);
+});
