@@ -1,0 +1,151 @@
+/**
+ * Faster wasm versions of generic kernels that a GAN step leans on, found by profiling the
+ * reference DCGAN step (see bench.ts). tfjs-backend-wasm 4.22 runs these as scalar C loops or
+ * slow paths while a cheap equivalent exists on the same backend:
+ *
+ * - BatchMatMul / _FusedMatMul with transposeA or transposeB leave XNNPACK for a naive loop
+ *   (≈10× slower); every dense layer's gradient uses them. We transpose explicitly (a memory move)
+ *   and call the fast path.
+ * - Tile computes every output index (≈55 ns per element); the batch-norm gradient tiles a
+ *   [1,1,1,C] vector to the full activation. We copy blocks instead.
+ * - LeakyRelu (≈6 ns per element), and its gradient's Greater + Select, are scalar loops. x·step(x, α)
+ *   is the same function with two vectorised kernels, and step(x, α) is exactly its derivative.
+ * - Identity copies its input. The engine runs it on every tensor it saves for the backward pass
+ *   (≈40 activation copies per DCGAN step). Tensor data is immutable, so sharing the buffer is
+ *   enough; the cpu backend's Identity does the same.
+ */
+import { getKernel, registerGradient, registerKernel, unregisterKernel, util } from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
+import type { GradConfig, KernelConfig, LeakyReluAttrs, TensorInfo } from '@tensorflow/tfjs-core';
+import { type KernelArgs, release, run, runConfig, transpose, WASM, type WasmBackendLike } from './wasmKernelCalls';
+
+/** Stock configs we replaced, captured once so that registering twice never wraps our own. */
+const stock = new Map<string, KernelConfig>();
+const ours = new Set<unknown>();
+
+/**
+ * Replaces `kernelName` for wasm. `make` receives the stock config (for the cases we delegate);
+ * our config keeps its setupFunc, which the engine runs when the backend is set up.
+ */
+export function replaceWasmKernel(kernelName: string, make: (stockConfig: KernelConfig | undefined) => KernelConfig): void {
+  const current = getKernel(kernelName, WASM);
+  if (current !== undefined && !ours.has(current.kernelFunc)) stock.set(kernelName, current);
+  const config = make(stock.get(kernelName));
+  ours.add(config.kernelFunc);
+  if (current !== undefined) unregisterKernel(kernelName, WASM);
+  registerKernel(config);
+}
+
+function stockOrThrow(name: string, config: KernelConfig | undefined): KernelConfig {
+  if (!config) throw new Error(`GAN Studio wasm kernels: no stock '${name}' kernel to delegate to`);
+  return config;
+}
+
+/** Swaps the last two axes, the layout a transposeA/transposeB flag describes. */
+function swapInner(backend: WasmBackendLike, x: TensorInfo): TensorInfo {
+  const r = x.shape.length;
+  const perm = [...Array(r).keys()];
+  [perm[r - 2], perm[r - 1]] = [perm[r - 1], perm[r - 2]];
+  return transpose(backend, x, perm);
+}
+
+function matMulWithoutTransposes(name: string) {
+  return (stockConfig: KernelConfig | undefined): KernelConfig => {
+    const base = stockOrThrow(name, stockConfig);
+    const kernelFunc = ({ inputs, backend, attrs }: KernelArgs<Record<string, TensorInfo | null>, { transposeA: boolean; transposeB: boolean }>) => {
+      if (!attrs.transposeA && !attrs.transposeB) return runConfig(base, backend, inputs, attrs);
+      const a = attrs.transposeA ? swapInner(backend, inputs.a!) : inputs.a!;
+      const b = attrs.transposeB ? swapInner(backend, inputs.b!) : inputs.b!;
+      const out = runConfig(base, backend, { ...inputs, a, b }, { ...attrs, transposeA: false, transposeB: false });
+      if (a !== inputs.a) release(backend, a);
+      if (b !== inputs.b) release(backend, b);
+      return out;
+    };
+    return { ...base, kernelFunc: kernelFunc as unknown as KernelConfig['kernelFunc'] };
+  };
+}
+
+/**
+ * Tile by block copies: the output for one index of axis L is the input's slice tiled over the
+ * inner axes, and its repeats along L are copies of that contiguous block (doubling each time).
+ */
+function tile({ inputs, backend, attrs }: KernelArgs<{ x: TensorInfo }, { reps: number[] }>): TensorInfo {
+  const { x } = inputs;
+  const { reps } = attrs;
+  if (x.dtype === 'string') {
+    throw new Error('Tile (wasm, GAN Studio kernel): string tensors are not supported; tile them on the cpu backend');
+  }
+  const rank = x.shape.length;
+  const outShape = x.shape.map((d, i) => d * reps[i]);
+  const out = backend.makeOutput(outShape, x.dtype);
+  if (util.sizeFromShape(outShape) === 0) return out;
+  if (rank === 0) {
+    (backend.typedArrayFromHeap(out) as Float32Array).set(backend.typedArrayFromHeap(x) as Float32Array);
+    return out;
+  }
+  const src = backend.typedArrayFromHeap(x) as Float32Array;
+  const dst = backend.typedArrayFromHeap(out) as Float32Array;
+  const inStrides = util.computeStrides(x.shape).concat(1);
+  const outStrides = util.computeStrides(outShape).concat(1);
+  const fill = (axis: number, inOff: number, outOff: number): void => {
+    const d = x.shape[axis];
+    if (axis === rank - 1) {
+      dst.set(src.subarray(inOff, inOff + d), outOff);
+    } else {
+      for (let i = 0; i < d; i++) fill(axis + 1, inOff + i * inStrides[axis], outOff + i * outStrides[axis]);
+    }
+    const block = d * outStrides[axis];
+    const total = block * reps[axis];
+    for (let filled = block; filled < total; ) {
+      const n = Math.min(filled, total - filled);
+      dst.copyWithin(outOff + filled, outOff, outOff + n);
+      filled += n;
+    }
+  };
+  fill(0, 0, 0);
+  return out;
+}
+
+function identity({ inputs, backend }: KernelArgs<{ x: TensorInfo }, object>): TensorInfo {
+  backend.incRef(inputs.x.dataId);
+  return { dataId: inputs.x.dataId, shape: inputs.x.shape, dtype: inputs.x.dtype };
+}
+
+function leakyRelu(stockConfig: KernelConfig | undefined): KernelConfig {
+  const base = stockOrThrow('LeakyRelu', stockConfig);
+  const kernelFunc = ({ inputs, backend, attrs }: KernelArgs<{ x: TensorInfo }, LeakyReluAttrs>) => {
+    if (inputs.x.dtype !== 'float32') return runConfig(base, backend, inputs, attrs);
+    // x·step(x, α): x for x > 0, α·x otherwise; exact, with no rounding beyond the stock kernel's.
+    const slope = run(backend, 'Step', { x: inputs.x }, { alpha: attrs.alpha });
+    const out = run(backend, 'Multiply', { a: inputs.x, b: slope });
+    release(backend, slope);
+    return out;
+  };
+  return { ...base, kernelFunc: kernelFunc as unknown as KernelConfig['kernelFunc'] };
+}
+
+/**
+ * The derivative of LeakyRelu is step(x, α). On wasm that is one vectorised kernel instead of
+ * Greater + Select (two scalar loops); other backends keep tfjs-core's formulation.
+ * Gradients are global, so this is registered for every backend and picks per call.
+ */
+const leakyReluGrad: GradConfig = {
+  kernelName: 'LeakyRelu',
+  inputsToSave: ['x'],
+  gradFunc: (dy, saved, attrs) => {
+    const [x] = saved;
+    const { alpha } = attrs as unknown as LeakyReluAttrs;
+    const d = dy as tf.Tensor;
+    if (tf.getBackend() === WASM) return { x: () => tf.mul(d, tf.step(x, alpha)) };
+    return { x: () => tf.where(tf.greater(x, 0), d, tf.mul(d, alpha)) };
+  },
+};
+
+export function registerWasmGenericKernels(): void {
+  replaceWasmKernel('BatchMatMul', matMulWithoutTransposes('BatchMatMul'));
+  replaceWasmKernel('_FusedMatMul', matMulWithoutTransposes('_FusedMatMul'));
+  replaceWasmKernel('Tile', () => ({ kernelName: 'Tile', backendName: WASM, kernelFunc: tile as unknown as KernelConfig['kernelFunc'] }));
+  replaceWasmKernel('LeakyRelu', leakyRelu);
+  replaceWasmKernel('Identity', () => ({ kernelName: 'Identity', backendName: WASM, kernelFunc: identity as unknown as KernelConfig['kernelFunc'] }));
+  registerGradient(leakyReluGrad);
+}
