@@ -62,14 +62,10 @@ export function validateConfigText(text: string, options: ValidateOptions = {}):
   const parseErrors: ParseError[] = [];
   const tree = parseTree(text, parseErrors, { allowTrailingComma: false, disallowComments: true });
   if (parseErrors.length > 0 || !tree) {
-    const problems = parseErrors.slice(0, 5).map((e) => ({
-      path: '',
-      message: `is not valid JSON: ${describeParseError(printParseErrorCode(e.error))}`,
-      severity: 'error' as const,
-      offset: e.offset,
-      length: Math.max(1, e.length),
-    }));
-    if (problems.length === 0) problems.push({ path: '', message: 'is empty; expected a JSON object', severity: 'error', offset: 0, length: 1 });
+    // Only the first error: the parser's recovery after it produces follow-on errors that are
+    // not separate mistakes (a trailing comma reports both a missing name and a missing value).
+    const problems: ConfigProblem[] = parseErrors.slice(0, 1).map((e) => syntaxProblem(text, e));
+    if (problems.length === 0) problems.push({ path: '', message: 'is not valid JSON: expected an object', severity: 'error', offset: 0, length: 1 });
     return { problems: locate(text, tree, problems) };
   }
   let value: unknown;
@@ -92,6 +88,29 @@ export function validateConfigValue(value: unknown, options: ValidateOptions = {
   const config = resolveConfig(value as RawConfig);
   const problems = semanticProblems(config, value as RawConfig, options);
   return { config: problems.some((p) => p.severity === 'error') ? undefined : config, problems };
+}
+
+function syntaxProblem(text: string, e: ParseError): ConfigProblem {
+  const problem = (message: string, offset: number, length: number): ConfigProblem => ({
+    path: '',
+    message: `is not valid JSON: ${message}`,
+    severity: 'error',
+    offset,
+    length: Math.max(1, length),
+  });
+  if (text.trim() === '') return problem('the file is empty; expected an object such as {"data": {"type": "ring"}}', 0, 1);
+  const code = printParseErrorCode(e.error);
+  if ((code === 'PropertyNameExpected' || code === 'ValueExpected') && (text[e.offset] === '}' || text[e.offset] === ']')) {
+    let i = e.offset - 1;
+    while (i >= 0 && /\s/.test(text[i])) i--;
+    if (text[i] === ',') return problem(`trailing comma before "${text[e.offset]}"; remove it`, i, 1);
+  }
+  if (code === 'InvalidSymbol' && text[e.offset] !== undefined) {
+    const ch = text[e.offset];
+    const hint = ch === "'" ? '; names and strings take double quotes' : '';
+    return problem(`unexpected character ${JSON.stringify(ch)}${hint}`, e.offset, e.length);
+  }
+  return problem(describeParseError(code), e.offset, e.length);
 }
 
 function describeParseError(code: string): string {
@@ -314,6 +333,14 @@ function resolveOptimizer(o: Partial<OptimizerConfig> | undefined): OptimizerCon
   };
 }
 
+/**
+ * The resolved config as a run stores it (config.json): unset options (null) are left out, so
+ * the file is itself a valid gan.json that resolves to the same config.
+ */
+export function serializeResolvedConfig(config: GanConfig): string {
+  return `${JSON.stringify(config, (_k, v: unknown) => (v === null ? undefined : v), 2)}\n`;
+}
+
 /** Fills every default. Input must already satisfy the schema. */
 export function resolveConfig(raw: RawConfig): GanConfig {
   const data = resolveData(raw.data);
@@ -460,7 +487,7 @@ function semanticProblems(c: GanConfig, raw: RawConfig, options: ValidateOptions
   if (c.logging.metricsEvery > c.training.steps) {
     warn('/logging/metricsEvery', `is larger than /training/steps (${c.training.steps}), so no metrics would be logged before the end`);
   }
-  if (c.data.type === 'mnist' && c.data.digits && c.data.limit !== null && c.data.limit < c.training.batchSize) {
+  if ((c.data.type === 'mnist' || c.data.type === 'imageFolder') && c.data.limit !== null && c.data.limit < c.training.batchSize) {
     err('/data/limit', `must be at least /training/batchSize (${c.training.batchSize}) (got ${c.data.limit})`);
   }
   if ((c.data.type === 'imageFolder' || c.data.type === 'csv') && options.fileExists) {

@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import type { BackendName } from '../protocol/runFormat';
 import type { BackendChoice } from '../config/ganConfig';
 import { registerWasmConvKernels } from './kernels/wasmConvKernels';
-import { registerWasmMatMul } from './kernels/wasmMatMul';
 import { registerComparisonGradients } from './kernels/comparisonGradients';
 
 /** Where the .wasm binaries are: next to the bundle in dist/, or in node_modules when run from source. */
@@ -66,7 +65,6 @@ export async function initBackend(choice: BackendChoice, wasmDir = defaultWasmDi
       // Our kernels must be registered after the wasm backend module has registered its own.
       setWasmPaths(wasmDir.endsWith('/') ? wasmDir : `${wasmDir}/`);
       registerWasmConvKernels();
-      registerWasmMatMul();
       if (await trySet('wasm')) return 'wasm';
       if (choice === 'wasm') throw new BackendError(`backend "wasm" failed to initialise (looked for its binaries in ${wasmDir})`);
     } else if (await trySet('cpu')) {

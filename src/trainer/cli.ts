@@ -8,8 +8,10 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { formatProblem, validateConfigText } from '../config/validateConfig';
 import { readFileSync, statSync } from 'node:fs';
 import { isHostToTrainer, type TrainerToHost } from '../protocol/trainerProtocol';
-import { InputError, train, type TrainOutcome } from './trainer';
-import { sampleFromRun } from './sampleCommand';
+// The trainer (and with it tfjs) loads only for the commands that train or sample, so that
+// `validate` and `--help` start in a fraction of the time.
+import type { TrainOutcome } from './trainer';
+import { InputError } from './inputError';
 import type { BackendChoice } from '../config/ganConfig';
 
 const EXIT_OK = 0;
@@ -83,7 +85,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${HELP.main}\n`);
     return command ? EXIT_OK : EXIT_BAD_INPUT;
   }
-  if (!(command in HELP) || command === 'main') throw new UsageError(`unknown command "${command}"\n\n${HELP.main}`);
+  if (!(command in HELP) || command === 'main') throw new UsageError(`unknown command "${command}"; run "gan-studio --help" for the commands`);
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(`${HELP[command]}\n`);
     return EXIT_OK;
@@ -105,13 +107,16 @@ function parse(args: string[], options: NonNullable<NonNullable<Parameters<typeo
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (err) {
-    throw new UsageError(`${(err as Error).message.split('\n')[0]}\n\n${HELP[command]}`);
+    const e = err as Error & { code?: string };
+    const option = /'([^']+)'/.exec(e.message)?.[1];
+    const what = e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option ? `unknown option "${option}"` : e.message.split('\n')[0].replace(/\. To specify.*$/, '');
+    throw new UsageError(`${what} (see "gan-studio ${command} --help")`);
   }
 }
 
 function validateCommand(args: string[]): number {
   const { positionals } = parse(args, {}, 'validate');
-  if (positionals.length !== 1) throw new UsageError(`validate takes one gan.json\n\n${HELP.validate}`);
+  if (positionals.length !== 1) throw new UsageError('validate takes one gan.json (see "gan-studio validate --help")');
   const file = resolve(positionals[0]);
   let text: string;
   try {
@@ -157,7 +162,7 @@ async function trainCommand(args: string[]): Promise<number> {
     'train',
   );
   const resumeDir = values.resume as string | undefined;
-  if (!resumeDir && positionals.length !== 1) throw new UsageError(`train takes one gan.json (or --resume <runDir>)\n\n${HELP.train}`);
+  if (!resumeDir && positionals.length !== 1) throw new UsageError('train takes one gan.json, or --resume <runDir> (see "gan-studio train --help")');
   if (resumeDir && positionals.length > 0) throw new UsageError('give either a gan.json or --resume <runDir>, not both');
   const backend = values.backend as string | undefined;
   if (backend !== undefined && !['auto', 'tensorflow', 'wasm', 'cpu'].includes(backend)) {
@@ -196,8 +201,8 @@ async function trainCommand(args: string[]): Promise<number> {
     if (ipc && process.connected) process.send!(msg);
     display.handle(msg);
   };
-  let outcome: TrainOutcome;
-  outcome = await train({
+  const { train } = await import('./trainer');
+  const outcome: TrainOutcome = await train({
     configPath: positionals[0],
     resumeDir,
     runsDir: (values['runs-dir'] as string | undefined) ?? join(process.cwd(), '.gan', 'runs'),
@@ -283,12 +288,13 @@ async function sampleCommand(args: string[]): Promise<number> {
     { count: { type: 'string' }, out: { type: 'string' }, checkpoint: { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string' } },
     'sample',
   );
-  if (positionals.length !== 1) throw new UsageError(`sample takes one run directory\n\n${HELP.sample}`);
+  if (positionals.length !== 1) throw new UsageError('sample takes one run directory (see "gan-studio sample --help")');
   const out = values.out as string | undefined;
-  if (!out) throw new UsageError(`sample needs --out FILE\n\n${HELP.sample}`);
+  if (!out) throw new UsageError('sample needs --out FILE (see "gan-studio sample --help")');
   const count = intArg('count', values.count as string | undefined) ?? 64;
   const seedText = values.seed as string | undefined;
   if (seedText !== undefined && !/^\d+$/.test(seedText)) throw new UsageError(`--seed must be a non-negative integer (got "${seedText}")`);
+  const { sampleFromRun } = await import('./sampleCommand');
   const result = await sampleFromRun({
     runDir: resolve(positionals[0]),
     count,

@@ -5,6 +5,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GanConfig } from '../config/ganConfig';
+import { serializeResolvedConfig } from '../config/validateConfig';
 import { readRunInfo, writeFileAtomic, writeJsonAtomic } from '../protocol/runFiles';
 import {
   RUN_FILES,
@@ -76,8 +77,7 @@ export class RunWriter {
       trainingMs: 0,
       pid: process.pid,
     };
-    // Unset options (null in the resolved config) are left out, so config.json is itself a valid gan.json.
-    writeFileAtomic(join(dir, RUN_FILES.config), `${JSON.stringify(opts.config, (_k, v: unknown) => (v === null ? undefined : v), 2)}\n`);
+    writeFileAtomic(join(dir, RUN_FILES.config), serializeResolvedConfig(opts.config));
     const writer = new RunWriter(dir, info);
     writer.update({});
     return writer;

@@ -73,6 +73,7 @@ export function roundPoints(values: Float32Array, digits = 4): number[] {
 /** Counts values in `bins` equal bins over [lo, hi]; values outside land in the end bins. */
 export function histogram(values: Float32Array, lo: number, hi: number, bins: number): number[] {
   const counts = new Array<number>(bins).fill(0);
+  if (!(hi > lo)) return counts;
   const w = (hi - lo) / bins;
   for (const v of values) {
     if (!Number.isFinite(v)) continue;
@@ -96,7 +97,10 @@ export function criticRange(a: Float32Array, b: Float32Array): [number, number] 
   if (!Number.isFinite(lo)) return [-1, 1];
   const span = Math.max(hi - lo, 1e-3);
   const unit = 10 ** Math.floor(Math.log10(span));
-  return [Math.floor(lo / unit) * unit, Math.ceil(hi / unit) * unit];
+  const from = Math.floor(lo / unit) * unit;
+  const to = Math.ceil(hi / unit) * unit;
+  // All scores equal (a constant critic) would give an empty range: widen it by one unit.
+  return to > from ? [from, to] : [from - unit, to + unit];
 }
 
 type Rgb = [number, number, number];

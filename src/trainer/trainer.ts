@@ -17,8 +17,8 @@ import { Rng, installAsMathRandom } from './rng';
 import { RunWriter } from './runWriter';
 import { boundsOf, criticRange, histogram, imageGridPng, planeGrid, pointsPng, roundPoints } from './samples';
 
-/** Bad input: the config, the data or the arguments. Nothing was written. CLI exit code 2. */
-export class InputError extends Error {}
+import { InputError } from './inputError';
+export { InputError };
 
 export interface TrainOptions {
   /** gan.json to start a new run from (ignored when resuming). */
@@ -49,17 +49,20 @@ function fileKind(base: string) {
   };
 }
 
-/** Reads and checks a gan.json; throws InputError with one line per problem. */
-export function loadConfig(configPath: string): GanConfig {
+/**
+ * Reads and checks a gan.json; throws InputError with one line per problem. Messages name the
+ * file as the person gave it (`shownPath`), not the resolved absolute path.
+ */
+export function loadConfig(configPath: string, shownPath = configPath): GanConfig {
   let text: string;
   try {
     text = readFileSync(configPath, 'utf8');
   } catch {
-    throw new InputError(`${configPath}: file not found`);
+    throw new InputError(`${shownPath}: file not found`);
   }
   const { config, problems } = validateConfigText(text, { fileExists: fileKind(dirname(configPath)) });
   const errors = problems.filter((p) => p.severity === 'error');
-  if (!config || errors.length > 0) throw new InputError(errors.map((p) => formatProblem(configPath, p)).join('\n'));
+  if (!config || errors.length > 0) throw new InputError(errors.map((p) => formatProblem(shownPath, p)).join('\n'));
   return config;
 }
 
@@ -109,7 +112,7 @@ export async function train(opts: TrainOptions): Promise<TrainOutcome> {
   } else {
     if (!opts.configPath) throw new InputError('no gan.json given');
     configPath = resolve(opts.configPath);
-    config = loadConfig(configPath);
+    config = loadConfig(configPath, opts.configPath);
   }
   if (opts.steps !== undefined) config = { ...config, training: { ...config.training, steps: opts.steps } };
   const dataset = loadData(config, dirname(configPath));

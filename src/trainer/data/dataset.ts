@@ -153,7 +153,9 @@ export function readIdx(buf: Buffer, expectedMagic: number): { dims: number[]; d
   const nd = magic & 0xff;
   const dims = Array.from({ length: nd }, (_, i) => buf.readUInt32BE(4 + 4 * i));
   const offset = 4 + 4 * nd;
-  return { dims, data: new Uint8Array(buf.buffer, buf.byteOffset + offset, buf.length - offset) };
+  const expected = dims.reduce((a, b) => a * b, 1);
+  if (buf.length - offset < expected) throw new DataError(`IDX file is truncated: ${buf.length - offset} bytes of data for dimensions ${dims.join('×')}`);
+  return { dims, data: new Uint8Array(buf.buffer, buf.byteOffset + offset, expected) };
 }
 
 function mnistDataset(d: Extract<DataConfig, { type: 'mnist' }>): Dataset {
