@@ -1,0 +1,93 @@
+/**
+ * GAN Studio's extension entry point. It only wires the parts together; each part owns its
+ * behaviour and its disposables. Nothing here imports tfjs: training happens in a forked trainer.
+ */
+import * as vscode from 'vscode';
+import type { Command, Services } from './commands/command';
+import { CompareRunsCommand, OpenDashboardCommand, OpenRunCommand } from './commands/dashboardCommands';
+import { ExportGeneratorCommand } from './commands/exportGeneratorCommand';
+import { NewExperimentCommand } from './commands/newExperimentCommand';
+import { ResumeCommand } from './commands/resumeCommand';
+import { DeleteRunCommand, RefreshRunsCommand, RevealRunCommand, ShowLogCommand } from './commands/runFolderCommands';
+import { SampleCommand } from './commands/sampleCommand';
+import { StopCommand } from './commands/stopCommand';
+import { TrainCommand } from './commands/trainCommand';
+import { ConfigCodeLens } from './editor/configCodeLens';
+import { ConfigDiagnostics } from './editor/configDiagnostics';
+import { ConfigQuickFixes } from './editor/configQuickFixes';
+import { LiveFeed } from './panels/liveFeed';
+import { RunPanels } from './panels/runPanels';
+import { RunStore } from './training/runStore';
+import { SessionRegistry } from './training/sessionRegistry';
+import { TrainerLauncher } from './training/trainerLauncher';
+import { TrainingUi } from './training/trainingUi';
+import { RunsTree } from './views/runsTree';
+import { SamplesView } from './views/samplesView';
+
+let registry: SessionRegistry | undefined;
+
+/** For tests in a real VS Code: what the extension exposes (not a public API). */
+export interface GanStudioApi {
+  registry: SessionRegistry;
+  runs: RunStore;
+  runsTree: RunsTree;
+}
+
+export function activate(context: vscode.ExtensionContext): GanStudioApi {
+  const maxConcurrent = () => vscode.workspace.getConfiguration('ganStudio').get<number>('maxConcurrentTrainings', 2);
+  registry = new SessionRegistry(maxConcurrent);
+  const ui = new TrainingUi(registry);
+  const runs = new RunStore(registry);
+  const feed = new LiveFeed(registry);
+  const diagnostics = new ConfigDiagnostics();
+  const panels = new RunPanels({ extensionUri: context.extensionUri, runs, registry, feed, log: ui.log, state: context.workspaceState });
+  const samples = new SamplesView(context.extensionUri, runs, registry, feed, ui.log);
+  const tree = new RunsTree(runs, registry);
+  const launcher = new TrainerLauncher(context.extensionUri, registry);
+
+  const services: Services = { extensionUri: context.extensionUri, registry, runs, launcher, ui, panels, diagnostics };
+  const commands: Command[] = [
+    new TrainCommand(services),
+    new StopCommand(services),
+    new ResumeCommand(services),
+    new OpenDashboardCommand(services),
+    new OpenRunCommand(services),
+    new CompareRunsCommand(services),
+    new SampleCommand(services),
+    new ExportGeneratorCommand(services),
+    new NewExperimentCommand(services),
+    new ShowLogCommand(services),
+    new DeleteRunCommand(services),
+    new RevealRunCommand(services),
+    new RefreshRunsCommand(services),
+  ];
+
+  // Disposed in reverse order: views and panels first, the sessions (which stop trainers) last.
+  context.subscriptions.push(
+    registry,
+    ui,
+    runs,
+    feed,
+    diagnostics,
+    panels,
+    tree,
+    SamplesView.register(samples),
+    ConfigQuickFixes.register(diagnostics),
+    ConfigCodeLens.register(registry, runs),
+    ...commands.map((c) => vscode.commands.registerCommand(c.id, (...args: unknown[]) => c.execute(...args))),
+    // The Samples view follows what the person looks at.
+    tree.view.onDidChangeSelection((e) => e.selection[0] && samples.select(e.selection[0].runId, true)),
+    panels.onDidFocusRun((dir) => {
+      const id = runs.byDir(dir)?.info.id;
+      if (id) samples.select(id);
+    }),
+  );
+  return { registry, runs, runsTree: tree };
+}
+
+/** VS Code waits for this promise: every trainer is stopped (or killed) before the host exits. */
+export function deactivate(): Promise<void> | undefined {
+  const r = registry;
+  registry = undefined;
+  return r?.stopAll({ urgent: true });
+}

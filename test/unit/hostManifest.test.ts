@@ -1,0 +1,136 @@
+/**
+ * The contributions in package.json against the code: every command exists on both sides with
+ * the titles people search for, menus name real commands and context keys the host sets,
+ * activation never uses "*", and the templates New GAN Experiment… writes are valid configs.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { describe, it } from 'node:test';
+import { validateConfigText } from '../../src/config/validateConfig';
+
+function repoRoot(): string {
+  if (process.env.GAN_STUDIO_ROOT) return process.env.GAN_STUDIO_ROOT;
+  for (let d = __dirname; dirname(d) !== d; d = dirname(d)) {
+    const pkg = join(d, 'package.json');
+    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'gan-studio') return d;
+  }
+  return process.cwd();
+}
+
+const root = repoRoot();
+interface Manifest {
+  main: string;
+  icon: string;
+  activationEvents: string[];
+  capabilities: { untrustedWorkspaces: { supported: string | boolean; restrictedConfigurations?: string[] } };
+  contributes: {
+    commands: { command: string; title: string; category?: string; icon?: string }[];
+    menus: Record<string, { command: string; when?: string }[]>;
+    jsonValidation: { fileMatch: string[]; url: string }[];
+    viewsContainers: { activitybar: { id: string; icon: string; title: string }[] };
+    views: Record<string, { id: string; type?: string; name: string }[]>;
+    configuration: { properties: Record<string, { default: unknown }> };
+  };
+}
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Manifest;
+const c = pkg.contributes;
+
+function sources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [readFileSync(join(dir, e.name), 'utf8')] : [],
+  );
+}
+const hostSource = ['src/extension.ts', 'src/commands', 'src/training', 'src/views', 'src/panels', 'src/editor']
+  .map((p) => join(root, p))
+  .flatMap((p) => (p.endsWith('.ts') ? [readFileSync(p, 'utf8')] : sources(p)))
+  .join('\n');
+
+describe('package.json contributions', () => {
+  it('has the commands of the issue, with these exact titles, in category "GAN"', () => {
+    const titles = Object.fromEntries(c.commands.map((x) => [x.command, x.title]));
+    assert.deepEqual(
+      ['ganStudio.train', 'ganStudio.stop', 'ganStudio.resume', 'ganStudio.openDashboard', 'ganStudio.openRun', 'ganStudio.compareRuns', 'ganStudio.sample', 'ganStudio.exportGenerator', 'ganStudio.newExperiment', 'ganStudio.showLog'].map((id) => titles[id]),
+      ['Train GAN', 'Stop Training', 'Resume Run…', 'Open Dashboard', 'Open Run…', 'Compare Runs…', 'Sample from Run…', 'Export Generator…', 'New GAN Experiment…', 'Show Trainer Log'],
+    );
+    for (const cmd of c.commands) assert.equal(cmd.category, 'GAN', cmd.command);
+  });
+
+  it('contributes exactly the commands the code implements', () => {
+    const implemented = [...hostSource.matchAll(/readonly id = '([^']+)'/g)].map((m) => m[1]).sort();
+    assert.deepEqual(c.commands.map((x) => x.command).sort(), implemented);
+  });
+
+  it('has menus that name contributed commands and context keys the host sets', () => {
+    const ids = new Set(c.commands.map((x) => x.command));
+    const setKeys = new Set([...hostSource.matchAll(/'setContext', '([^']+)'/g)].map((m) => m[1]));
+    for (const [menu, items] of Object.entries(c.menus)) {
+      for (const item of items) {
+        assert.ok(ids.has(item.command), `${menu}: ${item.command} is not a contributed command`);
+        for (const key of item.when?.replace(/view == [\w.]+/g, '').match(/\bganStudio\.[A-Za-z.]+/g) ?? []) assert.ok(setKeys.has(key), `${menu}: context key ${key} is never set`);
+        // Icons are needed wherever a command shows as a button.
+        if (menu === 'editor/title' || menu === 'view/title' || (item as { group?: string }).group?.startsWith('inline')) {
+          assert.ok(c.commands.find((x) => x.command === item.command)?.icon, `${item.command} needs an icon in ${menu}`);
+        }
+      }
+    }
+    const inPalette = new Map(c.menus.commandPalette.map((m) => [m.command, m.when]));
+    assert.equal(inPalette.has('ganStudio.train'), false, 'Train GAN is always in the palette');
+    assert.equal(inPalette.get('ganStudio.stop'), 'ganStudio.isTraining');
+  });
+
+  it('activates on gan.json, views and restored panels, never on "*"', () => {
+    const ev = pkg.activationEvents;
+    assert.ok(!ev.includes('*'));
+    assert.ok(!ev.includes('onStartupFinished'));
+    assert.ok(ev.includes('workspaceContains:**/gan.json'));
+    for (const viewType of [...hostSource.matchAll(/_VIEW_TYPE = '([^']+)'/g)].map((m) => m[1])) assert.ok(ev.includes(`onWebviewPanel:${viewType}`), viewType);
+    for (const views of Object.values(c.views)) for (const v of views) assert.ok(ev.includes(`onView:${v.id}`), v.id);
+  });
+
+  it('validates gan.json and *.gan.json with the project schema', () => {
+    assert.deepEqual(c.jsonValidation[0].fileMatch, ['gan.json', '*.gan.json']);
+    assert.ok(existsSync(join(root, c.jsonValidation[0].url)));
+  });
+
+  it('declares limited support for untrusted workspaces and restricts the risky settings', () => {
+    assert.equal(pkg.capabilities.untrustedWorkspaces.supported, 'limited');
+    assert.deepEqual(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations?.sort(), ['ganStudio.runsDir', 'ganStudio.trainer.nodePath']);
+    assert.match(hostSource, /workspace\.isTrusted/);
+  });
+
+  it('has the settings of the issue with their defaults', () => {
+    const p = c.configuration.properties;
+    assert.equal(p['ganStudio.runsDir'].default, '.gan/runs');
+    assert.equal(p['ganStudio.backend'].default, 'auto');
+    assert.equal(p['ganStudio.trainer.nodePath'].default, '');
+    assert.equal(p['ganStudio.maxConcurrentTrainings'].default, 2);
+    assert.equal(p['ganStudio.openDashboardOnTrain'].default, true);
+    for (const key of Object.keys(p)) assert.match(hostSource, new RegExp(`'${key.replace('ganStudio.', '')}'`), `${key} is read somewhere`);
+  });
+
+  it('has the activity-bar container with the Samples webview and the Runs tree, and icons that exist', () => {
+    assert.deepEqual(c.viewsContainers.activitybar.map((v) => v.title), ['GAN Studio']);
+    const views = c.views[c.viewsContainers.activitybar[0].id];
+    assert.deepEqual(views.map((v) => [v.id, v.name, v.type ?? 'tree']), [['ganStudio.samples', 'Samples', 'webview'], ['ganStudio.runs', 'Runs', 'tree']]);
+    assert.ok(existsSync(join(root, c.viewsContainers.activitybar[0].icon)));
+    assert.ok(existsSync(join(root, pkg.icon)));
+  });
+});
+
+describe('experiment templates', () => {
+  const listed = [...hostSource.matchAll(/file: '([^']+\.json)'/g)].map((m) => m[1]);
+
+  it('lists ring, grid, MNIST and an image folder, each a file in templates/', () => {
+    assert.deepEqual(listed, ['ring.json', 'grid.json', 'mnist.json', 'imageFolder.json']);
+    for (const f of listed) assert.ok(existsSync(join(root, 'templates', f)), f);
+  });
+
+  it('writes configs that pass the same validation as Train GAN', () => {
+    for (const f of listed) {
+      const text = readFileSync(join(root, 'templates', f), 'utf8');
+      const { problems } = validateConfigText(text, { fileExists: () => 'directory' });
+      assert.deepEqual(problems, [], f);
+    }
+  });
+});

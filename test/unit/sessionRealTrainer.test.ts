@@ -1,0 +1,94 @@
+/**
+ * The session driving the real bundled trainer (dist/cli.js) on the ring example: train to the
+ * end, and stop mid-run then resume from the checkpoint. This is the path Train GAN takes,
+ * minus the VS Code UI.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { listRuns, readLatestCheckpoint, readMetrics, readRunInfo } from '../../src/protocol/runFiles';
+import type { TrainerToHost } from '../../src/protocol/trainerProtocol';
+import { trainArgs } from '../../src/training/trainerArgs';
+import { forkTrainer } from '../../src/training/trainerProcess';
+import { TrainingSession } from '../../src/training/trainingSession';
+
+function repoRoot(): string {
+  if (process.env.GAN_STUDIO_ROOT) return process.env.GAN_STUDIO_ROOT;
+  for (let d = __dirname; dirname(d) !== d; d = dirname(d)) {
+    const pkg = join(d, 'package.json');
+    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'gan-studio') return d;
+  }
+  return process.cwd();
+}
+
+const root = repoRoot();
+const cli = join(root, 'dist', 'cli.js');
+const ring = join(root, 'examples', 'ring', 'gan.json');
+const missing = !existsSync(cli) ? `${cli} is not built (run node scripts/build.mjs)` : !existsSync(ring) ? `${ring} is missing` : undefined;
+
+let runsDir: string;
+before(() => {
+  runsDir = mkdtempSync(join(tmpdir(), 'gan-real-'));
+});
+after(() => rmSync(runsDir, { recursive: true, force: true }));
+
+function train(args: string[]): TrainingSession {
+  // wasm is pinned: it loads everywhere, so the test does not depend on tfjs-node being installed.
+  return new TrainingSession({
+    process: forkTrainer({ cliPath: cli, args: [...args, '--backend', 'wasm'], cwd: dirname(ring) }),
+    configPath: ring,
+    runsDir,
+    timeouts: { termAfterMs: 20_000, killAfterMs: 5_000, exitAfterFinishedMs: 10_000 },
+  });
+}
+
+describe('TrainingSession with the real trainer', { skip: missing }, () => {
+  it('trains the ring example to completion and leaves a complete run directory', { timeout: 120_000 }, async () => {
+    const s = train(trainArgs({ configPath: ring, runsDir, steps: 120 }));
+    const seen = new Set<TrainerToHost['type']>();
+    s.onDidReceive((m) => seen.add(m.type));
+    const r = await s.ended;
+    assert.equal(r.status, 'completed', `${r.error ?? ''}\n${r.stderrTail}`);
+    assert.equal(r.exitCode, 0);
+    assert.equal(r.step, 120);
+    for (const t of ['started', 'progress', 'metrics', 'samples', 'checkpoint', 'finished'] as const) assert.ok(seen.has(t), `saw a ${t} message`);
+    const info = readRunInfo(r.runDir!);
+    assert.equal(info.status, 'completed');
+    assert.equal(info.step, 120);
+    assert.ok(readMetrics(r.runDir!).length >= 10);
+    assert.equal(readLatestCheckpoint(r.runDir!)?.step, 120);
+    assert.ok(listRuns(runsDir).some((x) => x.dir === r.runDir));
+  });
+
+  it('stops mid-run with a checkpoint, then resumes from it to the end', { timeout: 180_000 }, async () => {
+    const s = train(trainArgs({ configPath: ring, runsDir, steps: 5000 }));
+    await new Promise<void>((resolve) => {
+      const sub = s.onDidProgress((p) => {
+        if (p.step >= 40) {
+          sub.dispose();
+          resolve();
+        }
+      });
+    });
+    const stopped = await s.stop();
+    assert.equal(stopped.status, 'stopped', `${stopped.error ?? ''}\n${stopped.stderrTail}`);
+    assert.equal(stopped.killed, false, 'the trainer obeyed the protocol stop');
+    const runDir = stopped.runDir!;
+    const ckpt = readLatestCheckpoint(runDir);
+    assert.ok(ckpt && ckpt.step >= 40, 'a checkpoint was written at the stop');
+    assert.equal(readRunInfo(runDir).status, 'stopped');
+
+    const target = ckpt.step + 30;
+    const resumed = train(trainArgs({ configPath: ring, runsDir, resumeDir: runDir, steps: target }));
+    let startStep = -1;
+    resumed.onDidReceive((m) => m.type === 'started' && (startStep = m.startStep));
+    const r = await resumed.ended;
+    assert.equal(r.status, 'completed', `${r.error ?? ''}\n${r.stderrTail}`);
+    assert.equal(startStep, ckpt.step);
+    const info = readRunInfo(runDir);
+    assert.equal(info.step, target);
+    assert.deepEqual(info.resumedAt, [ckpt.step]);
+  });
+});
