@@ -20,6 +20,11 @@ export interface ConfigProblem {
   /** Text after the path: "must be ≥ 1 (got -4)". */
   message: string;
   severity: 'error' | 'warning';
+  /**
+   * Which check found it. The editor shows only `semantic` ones: VS Code's JSON service already
+   * reports syntax and schema problems from the same schema (jsonValidation).
+   */
+  stage: 'syntax' | 'schema' | 'semantic';
   /** Character offset and length in the source text, when known. */
   offset?: number;
   length?: number;
@@ -65,14 +70,14 @@ export function validateConfigText(text: string, options: ValidateOptions = {}):
     // Only the first error: the parser's recovery after it produces follow-on errors that are
     // not separate mistakes (a trailing comma reports both a missing name and a missing value).
     const problems: ConfigProblem[] = parseErrors.slice(0, 1).map((e) => syntaxProblem(text, e));
-    if (problems.length === 0) problems.push({ path: '', message: 'is not valid JSON: expected an object', severity: 'error', offset: 0, length: 1 });
+    if (problems.length === 0) problems.push({ path: '', message: 'is not valid JSON: expected an object', severity: 'error', stage: 'syntax', offset: 0, length: 1 });
     return { problems: locate(text, tree, problems) };
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
-    return { problems: [{ path: '', message: `is not valid JSON: ${(err as Error).message}`, severity: 'error', line: 1, column: 1 }] };
+    return { problems: [{ path: '', message: `is not valid JSON: ${(err as Error).message}`, severity: 'error', stage: 'syntax', line: 1, column: 1 }] };
   }
   const result = validateConfigValue(value, options);
   return { config: result.config, problems: locate(text, tree, result.problems) };
@@ -82,7 +87,7 @@ export function validateConfigText(text: string, options: ValidateOptions = {}):
 export function validateConfigValue(value: unknown, options: ValidateOptions = {}): ValidationResult {
   const validate = schemaValidator();
   if (!validate(value)) {
-    const problems = dedupe((validate.errors ?? []).filter((e) => e.keyword !== 'if').map(schemaProblem));
+    const problems = dedupe((validate.errors ?? []).filter((e) => e.keyword !== 'if').map((e) => ({ ...schemaProblem(e), stage: 'schema' as const })));
     return { problems };
   }
   const config = resolveConfig(value as RawConfig);
@@ -92,6 +97,7 @@ export function validateConfigValue(value: unknown, options: ValidateOptions = {
 
 function syntaxProblem(text: string, e: ParseError): ConfigProblem {
   const problem = (message: string, offset: number, length: number): ConfigProblem => ({
+    stage: 'syntax',
     path: '',
     message: `is not valid JSON: ${message}`,
     severity: 'error',
@@ -141,7 +147,7 @@ function show(value: unknown): string {
   return s.length > 40 ? `${s.slice(0, 37)}…` : s;
 }
 
-function schemaProblem(e: ErrorObject): ConfigProblem {
+function schemaProblem(e: ErrorObject): Omit<ConfigProblem, 'stage'> {
   const path = e.instancePath;
   const got = ` (got ${show(e.data)})`;
   const p = e.params as Record<string, unknown>;
@@ -421,8 +427,8 @@ export function resolveConfig(raw: RawConfig): GanConfig {
 
 function semanticProblems(c: GanConfig, raw: RawConfig, options: ValidateOptions): ConfigProblem[] {
   const out: ConfigProblem[] = [];
-  const err = (path: string, message: string, fix?: ConfigProblem['fix']) => out.push({ path, message, severity: 'error', fix });
-  const warn = (path: string, message: string, fix?: ConfigProblem['fix']) => out.push({ path, message, severity: 'warning', fix });
+  const err = (path: string, message: string, fix?: ConfigProblem['fix']) => out.push({ path, message, severity: 'error', stage: 'semantic', fix });
+  const warn = (path: string, message: string, fix?: ConfigProblem['fix']) => out.push({ path, message, severity: 'warning', stage: 'semantic', fix });
   const image = isImageData(c.data);
   const critic = !lossUsesProbability(c.loss.type);
 

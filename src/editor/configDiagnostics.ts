@@ -1,7 +1,8 @@
 /**
  * Semantic diagnostics for gan.json from the same checks as `gan-studio validate`, on open, on
  * save and shortly after each edit. The schema hints (completion, hover) come from jsonValidation;
- * JSON syntax errors are left to VS Code's JSON language server, which already reports them.
+ * JSON syntax and schema errors are left to VS Code's JSON language server, which already reports
+ * them from the same schema (jsonValidation); showing ours too would list each problem twice.
  */
 import * as vscode from 'vscode';
 import { validateConfigText, type ConfigProblem } from '../config/validateConfig';
@@ -80,12 +81,12 @@ export class ConfigDiagnostics implements vscode.Disposable {
 }
 
 export function isSyntaxProblem(p: ConfigProblem): boolean {
-  return p.path === '' && p.message.startsWith('is not valid JSON');
+  return p.stage === 'syntax';
 }
 
 function locateProblems(doc: vscode.TextDocument, problems: ConfigProblem[]): LocatedProblem[] {
   return problems
-    .filter((p) => !isSyntaxProblem(p))
+    .filter((p) => p.stage === 'semantic')
     .map((problem) => {
       const start = doc.positionAt(problem.offset ?? 0);
       const end = doc.positionAt((problem.offset ?? 0) + Math.max(1, problem.length ?? 1));

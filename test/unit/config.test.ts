@@ -469,11 +469,18 @@ test('validateConfigValue checks parsed values without locations', () => {
 // One-line format
 
 test('formatProblem prints file:line:col: /path message', () => {
-  const base: ConfigProblem = { path: '/training/batchSize', message: 'must be ≥ 1 (got -4)', severity: 'error', line: 3, column: 30 };
+  const base: ConfigProblem = { path: '/training/batchSize', message: 'must be ≥ 1 (got -4)', severity: 'error', stage: 'schema', line: 3, column: 30 };
   assert.equal(formatProblem('gan.json', base), 'gan.json:3:30: /training/batchSize must be ≥ 1 (got -4)');
   assert.equal(formatProblem('gan.json', { ...base, severity: 'warning' }), 'gan.json:3:30: warning: /training/batchSize must be ≥ 1 (got -4)');
   assert.equal(formatProblem('a/gan.json', { ...base, path: '', message: 'is not valid JSON: expected a comma' }), 'a/gan.json:3:30: is not valid JSON: expected a comma');
-  assert.equal(formatProblem('gan.json', { path: '/seed', message: 'must be an integer (got "1")', severity: 'error' }), 'gan.json: /seed must be an integer (got "1")');
+  assert.equal(formatProblem('gan.json', { path: '/seed', message: 'must be an integer (got "1")', severity: 'error', stage: 'schema' }), 'gan.json: /seed must be an integer (got "1")');
   const [p] = validateConfigText('{\n"data": {"type": "ring"},\n"seed": -1}').problems;
   assert.equal(formatProblem('x.json', p), 'x.json:3:9: /seed must be ≥ 0 (got -1)');
+});
+
+test('each problem says which check found it, so the editor can leave syntax and schema to VS Code', () => {
+  assert.equal(validateConfigText('{"data": ').problems[0].stage, 'syntax');
+  assert.equal(validateConfigText('{"data": {"type": "rings"}}').problems[0].stage, 'schema');
+  const semantic = validateConfigText('{"data": {"type": "ring"}, "generator": {"preset": "dcgan"}}').problems;
+  assert.ok(semantic.length > 0 && semantic.every((p) => p.stage === 'semantic'));
 });
