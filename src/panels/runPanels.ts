@@ -280,6 +280,9 @@ class RunPanel {
       case 'histogram':
         this.coalescer.push({ runId, histograms: [message.record] });
         break;
+      case 'quality':
+        this.coalescer.push({ runId, quality: [message.record] });
+        break;
       case 'samples':
         this.coalescer.push({ runId, samples: [{ ...message.record, src: this.toSrc(join(session.runDir, message.record.file)) }] });
         break;

@@ -4,7 +4,7 @@
  * merged per run. Records already in the snapshot the webview got are dropped (the snapshot is
  * read from disk while live messages keep coming, so both can hold the same step). vscode-free.
  */
-import type { HistogramRecord, MetricRecord, RunInfo } from '../protocol/runFormat';
+import type { HistogramRecord, MetricRecord, QualityRecord, RunInfo } from '../protocol/runFormat';
 import type { HostToWebview, RunSnapshot, SampleView } from '../protocol/webviewProtocol';
 
 export type AppendMessage = Extract<HostToWebview, { type: 'append' }>;
@@ -14,12 +14,14 @@ export interface RunUpdate {
   run?: RunInfo;
   metrics?: MetricRecord[];
   histograms?: HistogramRecord[];
+  quality?: QualityRecord[];
   samples?: SampleView[];
 }
 
 interface Floor {
   metrics: number;
   histograms: number;
+  quality: number;
   samples: number;
 }
 
@@ -44,6 +46,7 @@ export class UpdateCoalescer {
     this.floors.set(snapshot.run.id, {
       metrics: last(snapshot.metrics.step),
       histograms: last(snapshot.histograms.map((h) => h.step)),
+      quality: last((snapshot.quality ?? []).map((q) => q.step)),
       samples: last(snapshot.samples.map((s) => s.step)),
     });
     this.pending.delete(snapshot.run.id);
@@ -54,14 +57,16 @@ export class UpdateCoalescer {
     const floor = this.floors.get(update.runId);
     const metrics = update.metrics?.filter((r) => !floor || r.step > floor.metrics);
     const histograms = update.histograms?.filter((r) => !floor || r.step > floor.histograms);
+    const quality = update.quality?.filter((r) => !floor || r.step > floor.quality);
     const samples = update.samples?.filter((r) => !floor || r.step > floor.samples);
     const p = this.pending.get(update.runId) ?? { type: 'append', runId: update.runId };
     // A resumed run legitimately goes back in steps; its new snapshot resets the floor.
     if (update.run) p.run = update.run;
     if (metrics?.length) p.metrics = [...(p.metrics ?? []), ...metrics];
     if (histograms?.length) p.histograms = [...(p.histograms ?? []), ...histograms];
+    if (quality?.length) p.quality = [...(p.quality ?? []), ...quality];
     if (samples?.length) p.samples = [...(p.samples ?? []), ...samples];
-    if (!p.run && !p.metrics && !p.histograms && !p.samples) return;
+    if (!p.run && !p.metrics && !p.histograms && !p.quality && !p.samples) return;
     this.pending.set(update.runId, p);
     this.schedule();
   }

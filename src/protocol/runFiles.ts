@@ -12,6 +12,7 @@ import {
   type CheckpointPointer,
   type HistogramRecord,
   type MetricRecord,
+  type QualityRecord,
   type RunInfo,
   type SampleRecord,
 } from './runFormat';
@@ -64,6 +65,9 @@ export function isHistogramRecord(v: unknown): v is HistogramRecord {
 export function isSampleRecord(v: unknown): v is SampleRecord {
   return isObj(v) && isNum(v.step) && typeof v.file === 'string' && (v.kind === 'image-grid' || v.kind === 'points2d');
 }
+export function isQualityRecord(v: unknown): v is QualityRecord {
+  return isObj(v) && isNum(v.step) && isNum(v.swd) && isNum(v.diversity);
+}
 export function isRunInfo(v: unknown): v is RunInfo {
   return (
     isObj(v) &&
@@ -100,6 +104,9 @@ export function readMetrics(runDir: string): MetricRecord[] {
 }
 export function readHistograms(runDir: string): HistogramRecord[] {
   return readJsonl(join(runDir, RUN_FILES.histograms), isHistogramRecord);
+}
+export function readQuality(runDir: string): QualityRecord[] {
+  return readJsonl(join(runDir, RUN_FILES.quality), isQualityRecord);
 }
 export function readSamples(runDir: string): SampleRecord[] {
   // Only samples whose file made it to disk.
@@ -182,6 +189,7 @@ export function readSnapshot(runDir: string, toSrc: (absPath: string) => string)
     config,
     metrics: toColumns(readMetrics(runDir)),
     histograms: readHistograms(runDir),
+    quality: readQuality(runDir),
     samples,
     ...(realSamples ? { realSamples } : {}),
   };

@@ -8,6 +8,7 @@
  *     metrics.jsonl       one MetricRecord per logged step
  *     histograms.jsonl    one HistogramRecord per histogram step
  *     samples.jsonl       one SampleRecord per sample step (index of samples/)
+ *     quality.jsonl       one QualityRecord per sample step (vector data)
  *     samples/            step-000100.png (image data) or step-000100.json (SamplePoints2D)
  *     checkpoints/        step-000500/ … and latest.json (CheckpointPointer)
  */
@@ -20,6 +21,7 @@ export const RUN_FILES = {
   metrics: 'metrics.jsonl',
   histograms: 'histograms.jsonl',
   samples: 'samples.jsonl',
+  quality: 'quality.jsonl',
   samplesDir: 'samples',
   checkpointsDir: 'checkpoints',
   latestCheckpoint: 'latest.json',
@@ -120,6 +122,26 @@ export interface HistogramRecord {
   /** Counts per bin; both arrays have the same length. Values outside [lo, hi] go to the end bins. */
   real: number[];
   fake: number[];
+}
+
+/**
+ * How good and how varied the samples are, measured on the fixed latent batch at sample steps.
+ * All distances are in the data's own units.
+ */
+export interface QualityRecord {
+  step: number;
+  /** Sliced Wasserstein distance between generated samples and a fixed real sample. */
+  swd: number;
+  /** The same distance between two independent real samples: the noise floor of `swd`. */
+  swdFloor: number;
+  /** Mean pairwise distance within the generated batch, and within a real batch of the same size. */
+  diversity: number;
+  realDiversity: number;
+  /** Mixtures with known modes (ring, grid): modes holding ≥ 1 % of samples within 3σ. */
+  modesCovered?: number;
+  modes?: number;
+  /** Share of samples within 3σ of some mode. */
+  highQuality?: number;
 }
 
 export interface SampleRecord {

@@ -2,7 +2,7 @@
  * Messages between the extension host and a forked trainer process (IPC channel).
  * The trainer is started as `cli.js train <gan.json> --ipc [...]`; everything after that is here.
  */
-import type { BackendName, HistogramRecord, MetricRecord, RunInfo, RunStatus, SampleRecord } from './runFormat';
+import type { BackendName, HistogramRecord, MetricRecord, QualityRecord, RunInfo, RunStatus, SampleRecord } from './runFormat';
 
 /** Host → trainer. */
 export type HostToTrainer =
@@ -25,6 +25,7 @@ export type TrainerToHost =
   | { type: 'metrics'; records: MetricRecord[] }
   | { type: 'histogram'; record: HistogramRecord }
   | { type: 'samples'; record: SampleRecord }
+  | { type: 'quality'; record: QualityRecord }
   | { type: 'checkpoint'; step: number }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
   | { type: 'generated'; requestId: number; data: number[]; shape: number[] }
@@ -36,6 +37,7 @@ const TRAINER_TYPES = new Set([
   'metrics',
   'histogram',
   'samples',
+  'quality',
   'checkpoint',
   'log',
   'generated',

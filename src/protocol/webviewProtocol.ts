@@ -3,7 +3,7 @@
  * the Samples side view). The host owns history: a webview posts `ready`, then receives a full
  * `snapshot`, then `append`s. Both directions are validated by the receiver.
  */
-import type { HistogramRecord, MetricKey, MetricRecord, RunInfo, SampleRecord } from './runFormat';
+import type { HistogramRecord, MetricKey, MetricRecord, QualityRecord, RunInfo, SampleRecord } from './runFormat';
 
 /** Metrics in columns: one array per key, aligned with `step`. Missing values are null. */
 export type MetricColumns = { step: number[]; wallMs: number[] } & { [K in MetricKey]: (number | null)[] };
@@ -19,6 +19,8 @@ export interface RunSnapshot {
   config: unknown;
   metrics: MetricColumns;
   histograms: HistogramRecord[];
+  /** Sample-quality measures (vector data); absent or empty for runs that have none. */
+  quality?: QualityRecord[];
   samples: SampleView[];
   /** A grid of real data for reference (image runs), when the run has one. */
   realSamples?: SampleView;
@@ -32,6 +34,7 @@ export type HostToWebview =
       run?: RunInfo;
       metrics?: MetricRecord[];
       histograms?: HistogramRecord[];
+      quality?: QualityRecord[];
       samples?: SampleView[];
     }
   | { type: 'compare'; runs: RunSnapshot[] }

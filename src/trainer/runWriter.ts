@@ -14,6 +14,7 @@ import {
   type DataKind,
   type HistogramRecord,
   type MetricRecord,
+  type QualityRecord,
   type RunInfo,
   type SampleRecord,
 } from '../protocol/runFormat';
@@ -87,7 +88,7 @@ export class RunWriter {
   static reopen(dir: string, fromStep: number, patch: Partial<RunInfo>): RunWriter {
     const info = readRunInfo(dir);
     const writer = new RunWriter(dir, info);
-    for (const file of [RUN_FILES.metrics, RUN_FILES.histograms, RUN_FILES.samples]) writer.truncateLog(file, fromStep);
+    for (const file of [RUN_FILES.metrics, RUN_FILES.histograms, RUN_FILES.samples, RUN_FILES.quality]) writer.truncateLog(file, fromStep);
     // Sample files past the checkpoint belong to the abandoned future.
     const samplesDir = join(dir, RUN_FILES.samplesDir);
     if (existsSync(samplesDir)) {
@@ -134,6 +135,10 @@ export class RunWriter {
 
   appendHistogram(record: HistogramRecord): void {
     this.append(RUN_FILES.histograms, [record]);
+  }
+
+  appendQuality(record: QualityRecord): void {
+    this.append(RUN_FILES.quality, [record]);
   }
 
   /** Writes the sample file first, then indexes it, so the index never names a missing file. */

@@ -7,7 +7,15 @@ import { dirname, resolve } from 'node:path';
 import { formatProblem, validateConfigText, validateConfigValue } from '../config/validateConfig';
 import { isImageData, lossUsesProbability, type BackendChoice, type GanConfig } from '../config/ganConfig';
 import { readRunInfo } from '../protocol/runFiles';
-import { stepFileName, type HistogramRecord, type MetricRecord, type RunStatus, type SamplePoints2D, type SampleRecord } from '../protocol/runFormat';
+import {
+  stepFileName,
+  type HistogramRecord,
+  type MetricRecord,
+  type QualityRecord,
+  type RunStatus,
+  type SamplePoints2D,
+  type SampleRecord,
+} from '../protocol/runFormat';
 import type { TrainerToHost } from '../protocol/trainerProtocol';
 import { initBackend } from './backend';
 import { checkpointPath, cleanStaleCheckpoints, loadCheckpoint, saveCheckpoint } from './checkpoint';
@@ -15,6 +23,7 @@ import { loadDataset, DataError, type Dataset } from './data/dataset';
 import { Gan, type StepResult } from './gan';
 import { Rng, installAsMathRandom } from './rng';
 import { RunWriter } from './runWriter';
+import { meanPairwiseDistance, modeCoverage, randomDirections, slicedWasserstein } from './quality';
 import { boundsOf, criticRange, histogram, imageGridPng, planeGrid, pointsPng, roundPoints } from './samples';
 
 import { InputError } from './inputError';
@@ -190,6 +199,8 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/** Slices of the sliced Wasserstein distance: enough for a stable estimate in a few dimensions. */
+const SWD_DIRECTIONS = 64;
 /** Emits progress at most this often: enough for a live status bar, cheap for the IPC channel. */
 const PROGRESS_INTERVAL_MS = 100;
 /** Logged metrics reach the log file and the host at most this often (live charts stay smooth). */
@@ -202,6 +213,8 @@ class TrainingLoop {
   private readonly nFixed: number;
   private readonly bounds?: SamplePoints2D['bounds'];
   private readonly realReference?: Float32Array;
+  /** Vector data: a fixed real sample in data units, a second one for the noise floor, and the slices. */
+  private readonly qualityRef?: { real: Float32Array; floor: number; realDiversity: number; dirs: Float64Array };
   private pendingMetrics: MetricRecord[] = [];
   private lastProgress = 0;
   private lastRunInfo = 0;
@@ -225,6 +238,10 @@ class TrainingLoop {
       const ref = data.denormalize(data.batch(log.samplePoints, new Rng(log.latentSeed + 1)));
       this.realReference = data.dim === 2 ? ref : project2d(ref, data.dim);
       this.bounds = boundsOf(this.realReference);
+      const qrng = new Rng(log.latentSeed + 2);
+      const other = data.denormalize(data.batch(log.samplePoints, qrng));
+      const dirs = randomDirections(data.dim, SWD_DIRECTIONS, () => qrng.normal());
+      this.qualityRef = { real: ref, floor: slicedWasserstein(ref, other, data.dim, dirs), realDiversity: meanPairwiseDistance(ref, data.dim), dirs };
     }
   }
 
@@ -379,6 +396,7 @@ class TrainingLoop {
       }
       const points: SamplePoints2D = { step, fake: roundPoints(fake), real: roundPoints(this.realReference!), heatmap, bounds };
       content = JSON.stringify(points);
+      this.logQuality(step, generated);
       // A picture beside the data, for people who look at the run outside VS Code.
       const probability = lossUsesProbability(this.config.loss.type);
       this.writer.writeExtra(`samples/${stepFileName(step, 'png')}`, pointsPng(points, 320, probability ? [0, 1] : undefined));
@@ -386,6 +404,27 @@ class TrainingLoop {
     }
     this.writer.writeSample(record, content);
     this.emit({ type: 'samples', record });
+  }
+
+  private logQuality(step: number, generated: Float32Array): void {
+    const q = this.qualityRef;
+    if (!q) return;
+    const dim = this.data.dim;
+    const record: QualityRecord = {
+      step,
+      swd: round3(slicedWasserstein(generated, q.real, dim, q.dirs)),
+      swdFloor: round3(q.floor),
+      diversity: round3(meanPairwiseDistance(generated, dim)),
+      realDiversity: round3(q.realDiversity),
+    };
+    if (this.data.modes && this.data.modes.length > 0 && this.data.modeStd !== undefined) {
+      const cov = modeCoverage(generated, this.data.modes, this.data.modeStd);
+      record.modesCovered = cov.modesCovered;
+      record.modes = cov.modes;
+      record.highQuality = round3(cov.highQuality);
+    }
+    this.writer.appendQuality(record);
+    this.emit({ type: 'quality', record });
   }
 
   private async checkpoint(step: number): Promise<void> {

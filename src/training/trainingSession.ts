@@ -248,6 +248,7 @@ export class TrainingSession implements Disposable {
       case 'metrics':
       case 'histogram':
       case 'samples':
+      case 'quality':
       case 'generated':
         break;
     }
@@ -396,6 +397,7 @@ export function validTrainerMessage(raw: unknown): TrainerToHost | undefined {
       return Array.isArray(m.records) ? raw : undefined;
     case 'histogram':
     case 'samples':
+    case 'quality':
       return typeof m.record === 'object' && m.record !== null ? raw : undefined;
     case 'checkpoint':
       return isNum(m.step) ? raw : undefined;
