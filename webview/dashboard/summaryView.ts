@@ -1,0 +1,131 @@
+/**
+ * The run summary: identity, status, backend, speed, elapsed/ETA, the collapsible resolved
+ * config and the Stop/Resume buttons. The buttons only post typed messages; the host decides.
+ */
+import type { RunData } from '../shared/runData';
+import { badge, button, collapsible, progressRing, type ButtonControl } from '../shared/controls';
+import { formatDuration, formatStep } from '../shared/format';
+import { post } from '../shared/vscodeApi';
+
+export class SummaryView {
+  readonly el: HTMLElement;
+  private readonly title = document.createElement('h1');
+  private readonly statusSlot = document.createElement('span');
+  private readonly facts = document.createElement('dl');
+  private readonly error = document.createElement('p');
+  private readonly bar = document.createElement('div');
+  private readonly stop: ButtonControl;
+  private readonly resume: ButtonControl;
+  private readonly configPre = document.createElement('pre');
+  private shownConfig: unknown = undefined;
+  private factKeys = '';
+  private shownStatus = '';
+
+  constructor(
+    private run: RunData,
+    configOpen: boolean,
+    onConfigToggle: (open: boolean) => void,
+  ) {
+    this.el = document.createElement('header');
+    this.el.className = 'summary';
+    const top = document.createElement('div');
+    top.className = 'summary-top';
+    this.statusSlot.className = 'status-slot';
+    this.stop = button('Stop', () => post({ type: 'stop', runId: this.run.id }), { title: 'Stop training after the current step (a checkpoint is written)', id: 'stop-button' });
+    this.resume = button('Resume', () => post({ type: 'resume', runId: this.run.id }), { secondary: true, title: 'Resume from the last checkpoint', id: 'resume-button' });
+    const actions = document.createElement('div');
+    actions.className = 'actions';
+    actions.append(this.stop.el, this.resume.el);
+    top.append(this.title, this.statusSlot, actions);
+    this.bar.className = 'progress';
+    this.bar.setAttribute('role', 'progressbar');
+    this.bar.append(document.createElement('div'));
+    this.facts.className = 'facts';
+    this.error.className = 'run-error';
+    this.error.setAttribute('role', 'alert');
+    const cfg = collapsible('Config', configOpen, onConfigToggle);
+    cfg.el.className = 'config';
+    this.configPre.tabIndex = 0;
+    cfg.body.append(this.configPre);
+    this.el.append(top, this.bar, this.facts, this.error, cfg.el);
+    this.update();
+  }
+
+  setRun(run: RunData): void {
+    this.run = run;
+    this.update();
+  }
+
+  update(): void {
+    const r = this.run;
+    const info = r.info;
+    this.title.textContent = info.name;
+    this.title.title = `${info.id}\n${info.configPath ?? ''}`;
+    if (info.status !== this.shownStatus) {
+      this.shownStatus = info.status;
+      const status = badge(info.status, `status status-${info.status}`);
+      status.id = 'run-status';
+      this.statusSlot.replaceChildren(status, ...(info.status === 'running' ? [progressRing()] : []));
+    }
+
+    const sps = stepsPerSecond(r);
+    const lastWall = r.length > 0 ? r.wallMs.data[r.length - 1] : 0;
+    const elapsed = Math.max(info.trainingMs ?? 0, Number.isFinite(lastWall) ? lastWall : 0);
+    const remaining = Math.max(0, info.totalSteps - info.step);
+    const eta = info.status === 'running' && sps > 0 ? formatDuration((remaining / sps) * 1000) : info.status === 'completed' ? 'done' : '–';
+    const facts: [string, string][] = [
+      ['Step', `${formatStep(info.step)} / ${formatStep(info.totalSteps)}`],
+      ['Backend', info.backend ?? '–'],
+      ['Steps/s', sps > 0 ? sps.toFixed(sps < 10 ? 2 : 1) : '–'],
+      ['Elapsed', formatDuration(elapsed)],
+      ['ETA', eta],
+      ['Data', info.dataKind + (info.imageShape ? ` ${info.imageShape.join('×')}` : '')],
+      ['Seed', String(info.seed ?? '–')],
+    ];
+    if (info.resumedAt?.length) facts.push(['Resumed at', info.resumedAt.map(formatStep).join(', ')]);
+    // Live updates arrive ten times a second: only changed text is touched.
+    const key = facts.map(([k]) => k).join('|');
+    if (key !== this.factKeys) {
+      this.factKeys = key;
+      this.facts.replaceChildren(
+        ...facts.flatMap(([k]) => {
+          const dt = document.createElement('dt');
+          dt.textContent = k;
+          const dd = document.createElement('dd');
+          dd.dataset.fact = k;
+          return [dt, dd];
+        }),
+      );
+    }
+    facts.forEach(([, v], i) => {
+      const dd = this.facts.children[i * 2 + 1] as HTMLElement;
+      if (dd.textContent !== v) dd.textContent = v;
+    });
+    const frac = info.totalSteps > 0 ? Math.min(1, info.step / info.totalSteps) : 0;
+    this.bar.setAttribute('aria-valuenow', String(Math.round(frac * 100)));
+    this.bar.setAttribute('aria-label', `Training progress ${Math.round(frac * 100)}%`);
+    (this.bar.firstElementChild as HTMLElement).style.width = `${frac * 100}%`;
+
+    this.error.hidden = !info.error;
+    this.error.textContent = info.error ? `Failed${info.error.step ? ` at step ${info.error.step}` : ''}: ${info.error.message}` : '';
+    this.stop.setDisabled(info.status !== 'running');
+    this.resume.setDisabled(info.status === 'running' || info.status === 'completed' || !(info.checkpointStep > 0));
+    if (r.config !== this.shownConfig) {
+      this.shownConfig = r.config;
+      this.configPre.textContent = r.config === null || r.config === undefined ? 'config.json is missing or unreadable' : JSON.stringify(r.config, null, 2);
+    }
+  }
+}
+
+/** Recent speed from the last logged steps; a whole-run average would hide a slowdown. */
+export function stepsPerSecond(r: RunData): number {
+  const n = r.length;
+  if (n >= 2) {
+    const k = Math.max(0, n - 50);
+    const ds = r.step.data[n - 1] - r.step.data[k];
+    const dt = r.wallMs.data[n - 1] - r.wallMs.data[k];
+    if (ds > 0 && dt > 0) return (ds / dt) * 1000;
+  }
+  const ms = r.info.trainingMs;
+  return ms > 0 ? (r.info.step / ms) * 1000 : 0;
+}

@@ -1,0 +1,194 @@
+/**
+ * One run as the webview holds it: metrics in growable typed-array columns (NaN marks a missing
+ * value), histograms and samples sorted by step. Snapshots and appends both land here, so a
+ * replayed or overlapping append cannot duplicate a step.
+ */
+import type { RunSnapshot, SampleView } from '../../src/protocol/webviewProtocol';
+import { METRIC_KEYS, type HistogramRecord, type MetricKey, type MetricRecord, type RunInfo } from '../../src/protocol/runFormat';
+
+export class Column {
+  data: Float64Array;
+  n = 0;
+  /** Bumped when values are removed, so incremental consumers (smoothing) know to start over. */
+  epoch = 0;
+  constructor(capacity: number) {
+    this.data = new Float64Array(Math.max(16, capacity));
+  }
+  push(v: number): void {
+    if (this.n === this.data.length) {
+      const next = new Float64Array(this.data.length * 2);
+      next.set(this.data);
+      this.data = next;
+    }
+    this.data[this.n++] = v;
+  }
+  truncate(n: number): void {
+    if (n >= this.n) return;
+    this.n = n;
+    this.epoch++;
+  }
+}
+
+const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : NaN);
+
+export class RunData {
+  info: RunInfo;
+  config: unknown;
+  readonly step: Column;
+  readonly wallMs: Column;
+  readonly metrics: Record<MetricKey, Column>;
+  histograms: HistogramRecord[];
+  samples: SampleView[];
+  realSamples: SampleView | undefined;
+  /** Bumped on every change, so views can tell whether their cached work is stale. */
+  version = 0;
+
+  constructor(snapshot: RunSnapshot) {
+    this.info = snapshot.run;
+    this.config = snapshot.config;
+    const m = snapshot.metrics;
+    const n = m.step.length;
+    this.step = new Column(n);
+    this.wallMs = new Column(n);
+    this.metrics = {} as Record<MetricKey, Column>;
+    for (const k of METRIC_KEYS) this.metrics[k] = new Column(n);
+    for (let i = 0; i < n; i++) {
+      const s = num(m.step[i]);
+      if (Number.isNaN(s)) continue;
+      this.makeRoomFor(s);
+      this.step.push(s);
+      this.wallMs.push(num(m.wallMs[i]));
+      for (const k of METRIC_KEYS) this.metrics[k].push(num(m[k]?.[i]));
+    }
+    this.histograms = sortedByStep(snapshot.histograms);
+    this.samples = sortedByStep(snapshot.samples);
+    this.realSamples = snapshot.realSamples;
+  }
+
+  get id(): string {
+    return this.info.id;
+  }
+  get length(): number {
+    return this.step.n;
+  }
+
+  /**
+   * A resumed run re-logs the steps after its checkpoint; the later record wins, which keeps the
+   * step column strictly increasing (the charts binary-search it).
+   */
+  private makeRoomFor(step: number): void {
+    const s = this.step;
+    if (s.n === 0 || s.data[s.n - 1] < step) return;
+    let lo = 0;
+    let hi = s.n;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (s.data[mid] < step) lo = mid + 1;
+      else hi = mid;
+    }
+    s.truncate(lo);
+    this.wallMs.truncate(lo);
+    for (const k of METRIC_KEYS) this.metrics[k].truncate(lo);
+  }
+
+  appendMetrics(records: MetricRecord[]): void {
+    for (const r of records) {
+      const s = num(r.step);
+      if (Number.isNaN(s)) continue;
+      this.makeRoomFor(s);
+      this.step.push(s);
+      this.wallMs.push(num(r.wallMs));
+      for (const k of METRIC_KEYS) this.metrics[k].push(num(r[k]));
+    }
+    this.version++;
+  }
+
+  appendHistograms(records: HistogramRecord[]): void {
+    this.histograms = mergeByStep(this.histograms, records);
+    this.version++;
+  }
+
+  appendSamples(records: SampleView[]): void {
+    this.samples = mergeByStep(this.samples, records);
+    this.version++;
+  }
+
+  setInfo(info: RunInfo): void {
+    this.info = info;
+    this.version++;
+  }
+
+  /** True when the run logged the metric at least once (gradient penalty exists only for WGAN-GP). */
+  has(key: MetricKey): boolean {
+    const c = this.metrics[key];
+    for (let i = 0; i < c.n; i++) if (!Number.isNaN(c.data[i])) return true;
+    return false;
+  }
+
+  /** Index of the last logged step <= step, or -1. */
+  indexAtStep(step: number): number {
+    return lastAtOrBefore(this.step.data, this.step.n, step);
+  }
+
+  /** Whether D's output is a probability: only then does 0.5 mean "can't tell". */
+  get dIsProbability(): boolean {
+    const loss = (this.config as { loss?: { type?: unknown } } | null)?.loss?.type;
+    if (typeof loss === 'string') return loss === 'non-saturating' || loss === 'minimax';
+    const h = this.histograms[0];
+    return h ? h.lo >= 0 && h.hi <= 1 : true;
+  }
+}
+
+/** Binary search in an increasing array: the last index whose value is <= x, or -1. */
+export function lastAtOrBefore(a: ArrayLike<number>, n: number, x: number): number {
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (a[mid] <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo - 1;
+}
+
+/** Index of the record with step <= `step` (or the first one when all are later). */
+export function recordAtStep<T extends { step: number }>(records: readonly T[], step: number): number {
+  if (records.length === 0) return -1;
+  let lo = 0;
+  let hi = records.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (records[mid].step <= step) lo = mid + 1;
+    else hi = mid;
+  }
+  return Math.max(0, lo - 1);
+}
+
+function sortedByStep<T extends { step: number }>(records: readonly T[]): T[] {
+  return mergeByStep([], records);
+}
+
+/** Adds records, replacing any with the same step, keeping step order. Appends are the common case. */
+function mergeByStep<T extends { step: number }>(existing: T[], added: readonly T[]): T[] {
+  let out = existing;
+  let copied = false;
+  for (const r of added) {
+    const last = out[out.length - 1];
+    if (!last || last.step < r.step) {
+      if (!copied) {
+        out = out.slice();
+        copied = true;
+      }
+      out.push(r);
+      continue;
+    }
+    if (!copied) {
+      out = out.slice();
+      copied = true;
+    }
+    const i = out.findIndex((x) => x.step >= r.step);
+    if (out[i].step === r.step) out[i] = r;
+    else out.splice(i, 0, r);
+  }
+  return out;
+}
