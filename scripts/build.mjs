@@ -77,6 +77,8 @@ async function main() {
   }
   chmodSync(join(root, 'dist/cli.js'), 0o755);
   bundleMnist();
+  // The shipped MNIST classifier behind the image metrics.
+  if (existsSync(join(root, 'assets'))) cpSync(join(root, 'assets'), join(root, 'dist/assets'), { recursive: true });
 }
 
 /**

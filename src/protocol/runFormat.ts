@@ -142,6 +142,15 @@ export interface QualityRecord {
   modes?: number;
   /** Share of samples within 3σ of some mode. */
   highQuality?: number;
+  /** MNIST-shaped images: Fréchet classifier distance to real features (see imageMetrics.ts). */
+  fcd?: number;
+  /** The same distance between two real samples: its noise floor. */
+  fcdFloor?: number;
+  /** How many generated samples the classifier puts in each class 0–9; empty classes are lost modes. */
+  classes?: number[];
+  /** k-NN precision (realistic samples) and recall (data covered) in the classifier's feature space. */
+  precision?: number;
+  recall?: number;
 }
 
 export interface SampleRecord {

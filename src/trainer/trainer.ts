@@ -24,6 +24,7 @@ import { Gan, type StepResult } from './gan';
 import { Rng, installAsMathRandom } from './rng';
 import { RunWriter } from './runWriter';
 import { meanPairwiseDistance, modeCoverage, randomDirections, slicedWasserstein } from './quality';
+import { classHistogram, frechetDistance, loadClassifier, precisionRecall, type Classifier } from './imageMetrics';
 import { boundsOf, criticRange, histogram, imageGridPng, planeGrid, pointsPng, roundPoints } from './samples';
 
 import { InputError } from './inputError';
@@ -166,7 +167,10 @@ export async function train(opts: TrainOptions): Promise<TrainOutcome> {
     });
   }
 
-  const loop = new TrainingLoop(config, dataset, gan, rng, writer, opts, trainingMs);
+  // The classifier-based image metrics apply to MNIST-shaped data only.
+  const shape = dataset.imageShape;
+  const classifier = shape && shape[0] === 28 && shape[1] === 28 && shape[2] === 1 ? await loadClassifier() : undefined;
+  const loop = new TrainingLoop(config, dataset, gan, rng, writer, opts, trainingMs, classifier);
   opts.emit({
     type: 'started',
     runId: writer.run.id,
@@ -187,6 +191,7 @@ export async function train(opts: TrainOptions): Promise<TrainOutcome> {
     throw err;
   } finally {
     gan.dispose();
+    classifier?.dispose();
   }
 }
 
@@ -199,6 +204,8 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/** Generated and real images per quality measurement: enough for a 64-dimensional covariance. */
+const IMAGE_METRIC_SAMPLES = 512;
 /** Slices of the sliced Wasserstein distance: enough for a stable estimate in a few dimensions. */
 const SWD_DIRECTIONS = 64;
 /** Emits progress at most this often: enough for a live status bar, cheap for the IPC channel. */
@@ -215,6 +222,9 @@ class TrainingLoop {
   private readonly realReference?: Float32Array;
   /** Vector data: a fixed real sample in data units, a second one for the noise floor, and the slices. */
   private readonly qualityRef?: { real: Float32Array; floor: number; realDiversity: number; dirs: Float64Array };
+  /** Images: a fixed latent batch for the metrics, larger than the picture grid. */
+  private readonly metricZ?: Float32Array;
+  private readonly features?: { classifier: Classifier; real: Float32Array; dim: number; floor: number };
   private pendingMetrics: MetricRecord[] = [];
   private lastProgress = 0;
   private lastRunInfo = 0;
@@ -229,6 +239,7 @@ class TrainingLoop {
     private readonly writer: RunWriter,
     private readonly opts: TrainOptions,
     private trainingMs: number,
+    classifier?: Classifier,
   ) {
     const log = config.logging;
     // Samples come from their own generators so that logging never shifts the training stream.
@@ -242,6 +253,20 @@ class TrainingLoop {
       const other = data.denormalize(data.batch(log.samplePoints, qrng));
       const dirs = randomDirections(data.dim, SWD_DIRECTIONS, () => qrng.normal());
       this.qualityRef = { real: ref, floor: slicedWasserstein(ref, other, data.dim, dirs), realDiversity: meanPairwiseDistance(ref, data.dim), dirs };
+    } else {
+      // Images: distances in pixel space (0..1) for any image data, classifier features for MNIST.
+      const qrng = new Rng(log.latentSeed + 2);
+      const toUnit = (v: Float32Array) => v.map((p) => p / 255);
+      const real = toUnit(data.denormalize(data.batch(IMAGE_METRIC_SAMPLES, qrng)));
+      const other = toUnit(data.denormalize(data.batch(IMAGE_METRIC_SAMPLES, qrng)));
+      const dirs = randomDirections(data.dim, SWD_DIRECTIONS, () => qrng.normal());
+      this.metricZ = gan.latent(IMAGE_METRIC_SAMPLES, new Rng(log.latentSeed + 3));
+      this.qualityRef = { real, floor: slicedWasserstein(real, other, data.dim, dirs), realDiversity: meanPairwiseDistance(real, data.dim), dirs };
+      if (classifier) {
+        const a = classifier.embed(data.denormalize(data.batch(IMAGE_METRIC_SAMPLES, qrng)), IMAGE_METRIC_SAMPLES);
+        const b = classifier.embed(data.denormalize(data.batch(IMAGE_METRIC_SAMPLES, qrng)), IMAGE_METRIC_SAMPLES);
+        this.features = { classifier, real: a.features, dim: a.dim, floor: frechetDistance(a.features, IMAGE_METRIC_SAMPLES, b.features, IMAGE_METRIC_SAMPLES, a.dim) };
+      }
     }
   }
 
@@ -383,6 +408,7 @@ class TrainingLoop {
     const generated = this.data.denormalize(this.gan.generate(this.fixedZ, this.nFixed));
     if (this.data.kind === 'image') {
       const [rows, cols] = logging.sampleGrid;
+      this.logImageQuality(step);
       content = imageGridPng(generated, this.nFixed, this.data.imageShape!, rows, cols, tileScale(this.data));
       record = { step, file: `samples/${stepFileName(step, 'png')}`, kind: 'image-grid', rows, cols };
     } else {
@@ -422,6 +448,39 @@ class TrainingLoop {
       record.modesCovered = cov.modesCovered;
       record.modes = cov.modes;
       record.highQuality = round3(cov.highQuality);
+    }
+    this.writer.appendQuality(record);
+    this.emit({ type: 'quality', record });
+  }
+
+  private logImageQuality(step: number): void {
+    const q = this.qualityRef;
+    if (!q || !this.metricZ) return;
+    const n = IMAGE_METRIC_SAMPLES;
+    const pixels = new Float32Array(n * this.data.dim);
+    // In chunks, so that a large image batch does not need one huge activation tensor.
+    for (let i = 0; i < n; i += 128) {
+      const m = Math.min(128, n - i);
+      const z = this.metricZ.subarray(i * this.config.generator.latentDim, (i + m) * this.config.generator.latentDim);
+      pixels.set(this.data.denormalize(this.gan.generate(z, m)), i * this.data.dim);
+    }
+    const unit = pixels.map((p) => p / 255);
+    const record: QualityRecord = {
+      step,
+      swd: round3(slicedWasserstein(unit, q.real, this.data.dim, q.dirs)),
+      swdFloor: round3(q.floor),
+      diversity: round3(meanPairwiseDistance(unit, this.data.dim)),
+      realDiversity: round3(q.realDiversity),
+    };
+    const f = this.features;
+    if (f) {
+      const fake = f.classifier.embed(pixels, n);
+      record.fcd = round3(frechetDistance(fake.features, n, f.real, n, f.dim));
+      record.fcdFloor = round3(f.floor);
+      record.classes = classHistogram(fake.classes);
+      const pr = precisionRecall(f.real, n, fake.features, n, f.dim);
+      record.precision = round3(pr.precision);
+      record.recall = round3(pr.recall);
     }
     this.writer.appendQuality(record);
     this.emit({ type: 'quality', record });

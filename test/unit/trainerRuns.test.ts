@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { isTrainerMessage, type TrainerToHost } from '../../src/protocol/trainerProtocol';
 import { readLatestCheckpoint, readRunInfo } from '../../src/protocol/runFiles';
-import type { MetricRecord, SamplePoints2D, SampleRecord } from '../../src/protocol/runFormat';
+import type { MetricRecord, QualityRecord, SamplePoints2D, SampleRecord } from '../../src/protocol/runFormat';
 import { modeCoverage } from '../../src/trainer/quality';
 import { ROOT, onlyRun, readJsonlFile, runCli, startCli, tinyRingConfig, tmp, waitFor, writeConfig } from '../helpers/cli';
 
@@ -261,6 +261,15 @@ test('a short MNIST DCGAN run leaves the noise behind: pixel statistics approach
   console.log(`MNIST pixels: real mean ${real.mean.toFixed(1)} dark ${real.dark.toFixed(2)}; step 0 ${start.mean.toFixed(1)}/${start.dark.toFixed(2)}; step 100 ${end.mean.toFixed(1)}/${end.dark.toFixed(2)} (backend ${info.backend})`);
   assert.ok(Math.abs(end.mean - real.mean) < 0.5 * Math.abs(start.mean - real.mean), 'mean intensity moves at least halfway to the data');
   assert.ok(Math.abs(end.dark - real.dark) < 0.5 * Math.abs(start.dark - real.dark), 'the black background appears');
+  // Image quality is recorded at each sample step; the Fréchet classifier distance falls as noise gives way.
+  const quality = readJsonlFile<QualityRecord>(join(run, 'quality.jsonl'));
+  assert.deepEqual(quality.map((q) => q.step), [0, 50, 100]);
+  const [q0, , q100] = quality;
+  console.log(`MNIST quality: FCD ${q0.fcd} → ${q100.fcd} (floor ${q100.fcdFloor}), SWD ${q0.swd} → ${q100.swd}, classes ${q100.classes?.join(' ')}`);
+  assert.ok(q100.fcd! < q0.fcd!, 'FCD should fall');
+  assert.ok(q100.swd < q0.swd, 'pixel-space SWD should fall');
+  assert.equal(q100.classes?.length, 10);
+  assert.equal(q100.classes!.reduce((a, b) => a + b, 0), 512);
   // The image path of `sample`: a PNG grid from the saved generator.
   const out = join(runs, 'grid.png');
   const s = runCli(['sample', run, '--count', '16', '--out', out]);
