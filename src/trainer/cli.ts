@@ -7,10 +7,10 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { formatProblem, validateConfigText } from '../config/validateConfig';
 import { readFileSync, statSync } from 'node:fs';
-import { isHostToTrainer, type TrainerToHost } from '../protocol/trainerProtocol';
+import { isHostToTrainer, type HostToTrainer, type TrainerToHost } from '../protocol/trainerProtocol';
 // The trainer (and with it tfjs) loads only for the commands that train or sample, so that
 // `validate` and `--help` start in a fraction of the time.
-import type { TrainOutcome } from './trainer';
+import type { GenerateFn, TrainOutcome } from './trainer';
 import { InputError } from './inputError';
 import type { BackendChoice } from '../config/ganConfig';
 
@@ -59,6 +59,11 @@ Options:
   --out FILE         output file (.png for images, .csv for vectors)
   --checkpoint STEP  use the checkpoint of that step (default: latest)
   --seed S           seed of the latent vectors (default 0)`,
+  serve: `gan-studio serve <runDir> --ipc [--checkpoint STEP]
+
+Loads a run's generator and answers "generate" requests on the IPC channel until
+the parent disconnects. The extension uses it for the latent explorer of
+finished runs; it is not meant to be run by hand.`,
   bench: `gan-studio bench [--steps N] [--backends wasm,cpu,tensorflow]
 
 Measures ms/step of the reference DCGAN (MNIST 28x28, batch 64) and the ring MLP
@@ -99,6 +104,8 @@ async function main(argv: string[]): Promise<number> {
       return sampleCommand(rest);
     case 'bench':
       return benchCommand(rest);
+    case 'serve':
+      return serveCommand(rest);
   }
   return EXIT_BAD_INPUT;
 }
@@ -186,9 +193,12 @@ async function trainCommand(args: string[]): Promise<number> {
   process.on('SIGTERM', () => {
     stopRequested = true;
   });
+  let generate: GenerateFn | undefined;
   if (ipc) {
     process.on('message', (m: unknown) => {
-      if (isHostToTrainer(m) && m.type === 'stop') stopRequested = true;
+      if (!isHostToTrainer(m)) return;
+      if (m.type === 'stop') stopRequested = true;
+      else if (m.type === 'generate') answerGenerate(m, generate);
     });
     // The host went away: finish cleanly rather than train for nobody.
     process.on('disconnect', () => {
@@ -210,6 +220,9 @@ async function trainCommand(args: string[]): Promise<number> {
     backend: backend as BackendChoice | undefined,
     emit,
     shouldStop: () => stopRequested,
+    onGenerator: (g) => {
+      generate = g;
+    },
   });
   display.summary(outcome);
   if (ipc && process.connected) await new Promise<void>((r) => process.disconnect === undefined ? r() : (process.disconnect(), r()));
@@ -280,6 +293,43 @@ class ProgressDisplay {
     process.stdout.write(`  checkpoints: ${join(where, 'checkpoints')}\n`);
     if (o.status === 'stopped') process.stdout.write(`  resume with: gan-studio train --resume ${where}\n`);
   }
+}
+
+/** Latent explorer requests: at most this many samples at once, so one request cannot stall training. */
+const MAX_GENERATE = 1024;
+
+function answerGenerate(m: Extract<HostToTrainer, { type: 'generate' }>, generate: GenerateFn | undefined): void {
+  const reply = (msg: TrainerToHost) => process.connected && process.send!(msg);
+  if (!generate) {
+    reply({ type: 'log', level: 'warn', message: `generate ${m.requestId}: the generator is not ready yet` });
+    return;
+  }
+  if (m.count < 1 || m.count > MAX_GENERATE || m.z.length % m.count !== 0) {
+    reply({ type: 'log', level: 'warn', message: `generate ${m.requestId}: ${m.z.length} latent values do not make ${m.count} vectors` });
+    return;
+  }
+  try {
+    const { data, shape } = generate(Float32Array.from(m.z), m.count);
+    reply({ type: 'generated', requestId: m.requestId, data, shape });
+  } catch (err) {
+    reply({ type: 'log', level: 'error', message: `generate ${m.requestId}: ${(err as Error).message}` });
+  }
+}
+
+/** `serve`: answer generate requests from a saved run until the host disconnects. */
+async function serveCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, { checkpoint: { type: 'string' }, backend: { type: 'string' }, ipc: { type: 'boolean' } }, 'serve');
+  if (positionals.length !== 1) throw new UsageError('serve takes one run directory (see "gan-studio serve --help")');
+  if (typeof process.send !== 'function') throw new UsageError('serve needs an IPC channel: it is started by the extension');
+  const { loadGenerator } = await import('./generateServer');
+  const g = await loadGenerator(resolve(positionals[0]), intArg('checkpoint', values.checkpoint as string | undefined), (values.backend as BackendChoice | undefined) ?? 'auto');
+  process.send({ type: 'log', level: 'info', message: `serving the generator of step ${g.step} (latent size ${g.latentDim})` } satisfies TrainerToHost);
+  process.on('message', (m: unknown) => {
+    if (isHostToTrainer(m) && m.type === 'generate') answerGenerate(m, g.generate);
+    if (isHostToTrainer(m) && m.type === 'stop') process.exit(EXIT_OK);
+  });
+  await new Promise<void>((r) => process.on('disconnect', () => r()));
+  return EXIT_OK;
 }
 
 async function sampleCommand(args: string[]): Promise<number> {

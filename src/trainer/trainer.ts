@@ -42,7 +42,12 @@ export interface TrainOptions {
   wasmDir?: string;
   emit: (msg: TrainerToHost) => void;
   shouldStop: () => boolean;
+  /** Receives a function that generates from the live generator (the latent explorer). */
+  onGenerator?: (generate: GenerateFn) => void;
 }
+
+/** Latent vectors (flat [n, latentDim]) → samples in the data's units (pixels 0..255 for images). */
+export type GenerateFn = (z: Float32Array, n: number) => { data: number[]; shape: number[] };
 
 export interface TrainOutcome {
   status: RunStatus;
@@ -171,6 +176,10 @@ export async function train(opts: TrainOptions): Promise<TrainOutcome> {
   const shape = dataset.imageShape;
   const classifier = shape && shape[0] === 28 && shape[1] === 28 && shape[2] === 1 ? await loadClassifier() : undefined;
   const loop = new TrainingLoop(config, dataset, gan, rng, writer, opts, trainingMs, classifier);
+  opts.onGenerator?.((z, n) => ({
+    data: Array.from(dataset.denormalize(gan.generate(z, n))),
+    shape: [n, ...(dataset.imageShape ?? [dataset.dim])],
+  }));
   opts.emit({
     type: 'started',
     runId: writer.run.id,

@@ -277,3 +277,39 @@ test('a short MNIST DCGAN run leaves the noise behind: pixel statistics approach
   const grid = PNG.sync.read(readFileSync(out));
   assert.equal(grid.width, 4 * 56 + 5 * 2);
 });
+
+test('generate answers the latent explorer during training and from a finished run (serve)', { timeout: 120_000 }, async () => {
+  const dir = tmp('generate');
+  const config = writeConfig(dir, tinyRingConfig({ training: { steps: 1_000_000, batchSize: 64 } }));
+  const ask = async (child: ReturnType<typeof startCli>, z: number[], count: number) => {
+    const reply = new Promise<Extract<TrainerToHost, { type: 'generated' }>>((resolve) => {
+      child.on('message', (m: TrainerToHost) => {
+        if (m.type === 'generated' && m.requestId === 7) resolve(m);
+      });
+    });
+    child.send({ type: 'generate', requestId: 7, z, count });
+    return reply;
+  };
+  const training = startCli(['train', config, '--runs-dir', join(dir, 'runs'), '--ipc'], true);
+  const messages: TrainerToHost[] = [];
+  training.on('message', (m: TrainerToHost) => messages.push(m));
+  await waitFor(() => messages.some((m) => m.type === 'progress'), 60_000, 'training to start');
+  const live = await ask(training, [0, 0, 1, -1, 0.5, 0.5], 3);
+  assert.deepEqual(live.shape, [3, 2]);
+  assert.equal(live.data.length, 6);
+  assert.ok(live.data.every(Number.isFinite));
+  const exited = new Promise((r) => training.on('exit', r));
+  training.send({ type: 'stop' });
+  await exited;
+
+  const run = onlyRun(join(dir, 'runs'));
+  const server = startCli(['serve', run, '--ipc'], true);
+  const fromDisk = await ask(server, [0, 0, 1, -1, 0.5, 0.5], 3);
+  assert.deepEqual(fromDisk.shape, [3, 2]);
+  // The saved generator is the one that was training: same latent, same point (to float precision).
+  // (The live answer came from an earlier step, so only the shape is compared with it.)
+  const again = await ask(server, [0, 0, 1, -1, 0.5, 0.5], 3);
+  assert.deepEqual(again.data, fromDisk.data);
+  server.disconnect();
+  await new Promise((r) => server.on('exit', r));
+});
