@@ -50,7 +50,7 @@ export async function withTimeout<T>(what: string, ms: number, work: Promise<T> 
   }
 }
 
-interface RunResult {
+export interface RunResult {
   code: number | null;
   signal: NodeJS.Signals | null;
   stdout: string;
@@ -58,7 +58,7 @@ interface RunResult {
 }
 
 /** spawn, not spawnSync: a synchronous child would also block the test runner's own timeouts. */
-function run(cmd: string, args: string[], opts: { timeoutMs: number; echoStderr?: boolean; cwd?: string }): Promise<RunResult> {
+export function run(cmd: string, args: string[], opts: { timeoutMs: number; echoStderr?: boolean; cwd?: string }): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let stdout = '';
@@ -585,4 +585,90 @@ export async function readProblems(page: Page, timeoutMs = 30_000): Promise<Prob
 /** For checking artifacts the extension writes (sample grids, checkpoints). */
 export function nonEmptyFile(path: string): boolean {
   return existsSync(path) && statSync(path).isFile() && statSync(path).size > 0;
+}
+
+/** Polls `probe` until it returns something other than undefined/false; the error names `what` and the last value seen. */
+export async function poll<T>(what: string, timeoutMs: number, probe: () => T | undefined | false | Promise<T | undefined | false>, intervalMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined && v !== false) return v;
+      lastError = undefined;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) {
+      const why = lastError instanceof Error ? ` (last error: ${lastError.message.split('\n')[0]})` : '';
+      throw new Error(`${what}: timed out after ${Math.round(timeoutMs / 1000)} s${why}`);
+    }
+    await sleep(intervalMs);
+  }
+}
+
+export interface CanvasInk {
+  /** The canvas's backing-store size. */
+  width: number;
+  height: number;
+  /** Pixels with any alpha: a cleared canvas has none. */
+  inked: number;
+  /** Distinct colours among them, quantised to 4 bits per channel: a line is 1–3, a chart is more. */
+  colours: number;
+  /** The canvas's data-* attributes, where views note what they drew (e.g. data-step). */
+  data: Record<string, string>;
+  /**
+   * Columns without any ink between the first and the last inked column, as [from, to] ranges in
+   * canvas pixels: a line chart whose curves are continuous has none.
+   */
+  gaps: [number, number][];
+}
+
+/**
+ * What a canvas inside a webview frame has drawn, read back with getImageData. Canvases that are
+ * cleared to transparent before each draw (all of GAN Studio's) count only what was drawn; an
+ * opaque background shows up as one dominant colour, so `colours` is the better test there.
+ * Returns undefined when no element matches.
+ */
+export async function canvasInk(frame: Frame, selector: string): Promise<CanvasInk | undefined> {
+  // The root tsconfig has no DOM lib (this runs in Node); these are the few DOM shapes used in the page.
+  interface Ctx2D {
+    getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
+  }
+  interface CanvasLike {
+    tagName: string;
+    width: number;
+    height: number;
+    dataset: Record<string, string>;
+    getContext(kind: '2d'): Ctx2D | null;
+  }
+  return frame.evaluate((sel) => {
+    const doc = (globalThis as unknown as { document: { querySelector(s: string): CanvasLike | null } }).document;
+    const c = doc.querySelector(sel);
+    if (!c || c.tagName !== 'CANVAS') return undefined;
+    const out = { width: c.width, height: c.height, inked: 0, colours: 0, data: { ...c.dataset } as Record<string, string>, gaps: [] as [number, number][] };
+    const ctx = c.getContext('2d');
+    if (!ctx || c.width === 0 || c.height === 0) return out;
+    const px = ctx.getImageData(0, 0, c.width, c.height).data;
+    const seen = new Set<number>();
+    const columnInk = new Uint32Array(c.width);
+    for (let i = 0; i < px.length; i += 4) {
+      if (px[i + 3] === 0) continue;
+      out.inked++;
+      columnInk[(i >> 2) % c.width]++;
+      seen.add(((px[i] >> 4) << 8) | ((px[i + 1] >> 4) << 4) | (px[i + 2] >> 4));
+    }
+    out.colours = seen.size;
+    let first = 0;
+    while (first < c.width && columnInk[first] === 0) first++;
+    let last = c.width - 1;
+    while (last > first && columnInk[last] === 0) last--;
+    for (let x = first; x <= last; x++) {
+      if (columnInk[x] !== 0) continue;
+      const from = x;
+      while (x <= last && columnInk[x] === 0) x++;
+      out.gaps.push([from, x - 1]);
+    }
+    return out;
+  }, selector);
 }

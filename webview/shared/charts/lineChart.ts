@@ -222,8 +222,16 @@ export class LineChart implements Drawable {
       // A faint raw series over many points per column is drawn as its min/max envelope: one
       // filled polygon of two vertices per column instead of four line vertices, and the same
       // picture of the noise band.
-      if (bands[k]) drawBand(ctx, out, c0, cols, dpr, Y, color);
-      else drawLine(ctx, out, c0, cols, dpr, Y, color, s.width, s.dash);
+      // A partial repaint clears from c0, which also erases the segment joining the last point
+      // before c0 to the first one after it: start from that earlier point (the clip keeps the
+      // untouched part as it was).
+      let from = c0;
+      if (!full) {
+        from = Math.max(0, c0 - 1);
+        while (from > 0 && out[from * STRIDE] !== out[from * STRIDE]) from--;
+      }
+      if (bands[k]) drawBand(ctx, out, from, cols, dpr, Y, color);
+      else drawLine(ctx, out, from, cols, dpr, Y, color, s.width, s.dash);
     });
     ctx.setLineDash([]);
     ctx.restore();
