@@ -13,6 +13,7 @@
  */
 import { backend_util, Conv2DBackpropFilter, Conv2DBackpropInput } from '@tensorflow/tfjs-core';
 import type { Conv2DBackpropFilterAttrs, Conv2DBackpropInputAttrs, KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
+import { installLazyFusedGradients } from './lazyFusedGradients';
 import { registerWasmGenericKernels, replaceWasmKernel } from './wasmGenericKernels';
 import { type KernelArgs, release, reshape, run, transpose, WASM, type WasmBackendLike } from './wasmKernelCalls';
 
@@ -269,9 +270,11 @@ function conv2dBackpropFilter({ inputs, backend, attrs }: KernelArgs<{ x: Tensor
 
 /**
  * Installs our wasm kernels: the two conv gradients here and the generic ones of
- * wasmGenericKernels.ts. Call after `@tensorflow/tfjs-backend-wasm` (and tfjs-layers, whose node
- * build registers gradients on import) have been imported, since the wasm module registers its
- * own kernels on load; calling again is harmless.
+ * wasmGenericKernels.ts, plus the lazy fused-op gradients of lazyFusedGradients.ts (engine-wide:
+ * the same gradients bit for bit, minus the ones nobody asked for). Call after
+ * `@tensorflow/tfjs-backend-wasm` (and tfjs-layers, whose node build registers gradients on
+ * import) have been imported, since the wasm module registers its own kernels on load; calling
+ * again is harmless.
  */
 export function registerWasmConvKernels(): void {
   const config = (kernelName: string, kernelFunc: unknown): KernelConfig => ({
@@ -282,4 +285,5 @@ export function registerWasmConvKernels(): void {
   replaceWasmKernel(Conv2DBackpropInput, () => config(Conv2DBackpropInput, conv2dBackpropInput));
   replaceWasmKernel(Conv2DBackpropFilter, () => config(Conv2DBackpropFilter, conv2dBackpropFilter));
   registerWasmGenericKernels();
+  installLazyFusedGradients();
 }

@@ -10,6 +10,10 @@
  *   [1,1,1,C] vector to the full activation. We copy blocks instead.
  * - LeakyRelu (≈6 ns per element), and its gradient's Greater + Select, are scalar loops. x·step(x, α)
  *   is the same function with two vectorised kernels, and step(x, α) is exactly its derivative.
+ * - Sum and Mean over leading axes (a bias or batch-norm gradient, batch-norm's moments: [n,h,w,c]
+ *   reduced to [c]) transpose the whole tensor first so that the reduced axes are innermost. We
+ *   add rows in place instead, in the same order per output element as the stock kernel's scalar
+ *   loop (float32 additions; bit-identical, tested).
  * - Identity copies its input. The engine runs it on every tensor it saves for the backward pass
  *   (≈40 activation copies per DCGAN step). Tensor data is immutable, so sharing the buffer is
  *   enough; the cpu backend's Identity does the same.
@@ -106,6 +110,41 @@ function tile({ inputs, backend, attrs }: KernelArgs<{ x: TensorInfo }, { reps: 
   return out;
 }
 
+/**
+ * Sum / Mean when the reduced axes are the leading ones ([0, k)): out[c] = Σ_r x[r·inner + c], r in
+ * order, each partial rounded to float32 as the stock C loop does (a Float32Array store after a
+ * double add of two floats rounds exactly like a float add). Anything else goes to the stock kernel.
+ */
+function leadingAxesReduction(name: 'Sum' | 'Mean') {
+  return (stockConfig: KernelConfig | undefined): KernelConfig => {
+    const base = stockOrThrow(name, stockConfig);
+    const kernelFunc = ({ inputs, backend, attrs }: KernelArgs<{ x: TensorInfo }, { axis: number | number[]; keepDims: boolean }>) => {
+      const { x } = inputs;
+      const shape = x.shape;
+      const axes = util.parseAxisParam(attrs.axis, shape).sort((a, b) => a - b);
+      const k = axes.length;
+      const leading = k > 0 && k < shape.length && axes.every((a, i) => a === i);
+      if (!leading || x.dtype !== 'float32' || util.sizeFromShape(shape) === 0) return runConfig(base, backend, inputs, attrs);
+      const rows = util.sizeFromShape(shape.slice(0, k));
+      const inner = util.sizeFromShape(shape.slice(k));
+      const outShape = attrs.keepDims ? shape.map((d, i) => (i < k ? 1 : d)) : shape.slice(k);
+      const out = backend.makeOutput(outShape, 'float32');
+      const src = backend.typedArrayFromHeap(x) as Float32Array;
+      const dst = backend.typedArrayFromHeap(out) as Float32Array;
+      const acc = new Float32Array(inner);
+      for (let r = 0, o = 0; r < rows; r++, o += inner) {
+        for (let c = 0; c < inner; c++) acc[c] += src[o + c];
+      }
+      if (name === 'Mean') {
+        for (let c = 0; c < inner; c++) acc[c] /= rows;
+      }
+      dst.set(acc);
+      return out;
+    };
+    return { ...base, kernelFunc: kernelFunc as unknown as KernelConfig['kernelFunc'] };
+  };
+}
+
 function identity({ inputs, backend }: KernelArgs<{ x: TensorInfo }, object>): TensorInfo {
   backend.incRef(inputs.x.dataId);
   return { dataId: inputs.x.dataId, shape: inputs.x.shape, dtype: inputs.x.dtype };
@@ -144,6 +183,8 @@ const leakyReluGrad: GradConfig = {
 export function registerWasmGenericKernels(): void {
   replaceWasmKernel('BatchMatMul', matMulWithoutTransposes('BatchMatMul'));
   replaceWasmKernel('_FusedMatMul', matMulWithoutTransposes('_FusedMatMul'));
+  replaceWasmKernel('Sum', leadingAxesReduction('Sum'));
+  replaceWasmKernel('Mean', leadingAxesReduction('Mean'));
   replaceWasmKernel('Tile', () => ({ kernelName: 'Tile', backendName: WASM, kernelFunc: tile as unknown as KernelConfig['kernelFunc'] }));
   replaceWasmKernel('LeakyRelu', leakyRelu);
   replaceWasmKernel('Identity', () => ({ kernelName: 'Identity', backendName: WASM, kernelFunc: identity as unknown as KernelConfig['kernelFunc'] }));
