@@ -17,6 +17,8 @@ import { ConfigDiagnostics } from './editor/configDiagnostics';
 import { ConfigQuickFixes } from './editor/configQuickFixes';
 import { LiveFeed } from './panels/liveFeed';
 import { RunPanels } from './panels/runPanels';
+import { AlarmUi } from './training/alarmUi';
+import { GeneratorServers } from './training/generatorServers';
 import { RunStore } from './training/runStore';
 import { SessionRegistry } from './training/sessionRegistry';
 import { TrainerLauncher } from './training/trainerLauncher';
@@ -25,6 +27,7 @@ import { RunsTree } from './views/runsTree';
 import { SamplesView } from './views/samplesView';
 
 let registry: SessionRegistry | undefined;
+let generators: GeneratorServers | undefined;
 
 /** For tests in a real VS Code: what the extension exposes (not a public API). */
 export interface GanStudioApi {
@@ -36,14 +39,27 @@ export interface GanStudioApi {
 export function activate(context: vscode.ExtensionContext): GanStudioApi {
   const maxConcurrent = () => vscode.workspace.getConfiguration('ganStudio').get<number>('maxConcurrentTrainings', 2);
   registry = new SessionRegistry(maxConcurrent);
-  const ui = new TrainingUi(registry);
   const runs = new RunStore(registry);
   const feed = new LiveFeed(registry);
+  let ui: TrainingUi | undefined;
+  const alarms = new AlarmUi(feed, runs, context.workspaceState, () => ui?.log);
+  ui = new TrainingUi(registry, alarms.monitor);
   const diagnostics = new ConfigDiagnostics();
-  const panels = new RunPanels({ extensionUri: context.extensionUri, runs, registry, feed, log: ui.log, state: context.workspaceState });
+  const launcher = new TrainerLauncher(context.extensionUri, registry);
+  const servers = new GeneratorServers((runDir, checkpoint) => launcher.serve(runDir, checkpoint));
+  generators = servers;
+  const panels = new RunPanels({
+    extensionUri: context.extensionUri,
+    runs,
+    registry,
+    feed,
+    log: ui.log,
+    state: context.workspaceState,
+    alarms: alarms.monitor,
+    generators: servers,
+  });
   const samples = new SamplesView(context.extensionUri, runs, registry, feed, ui.log);
   const tree = new RunsTree(runs, registry);
-  const launcher = new TrainerLauncher(context.extensionUri, registry);
 
   const services: Services = { extensionUri: context.extensionUri, registry, runs, launcher, ui, panels, diagnostics };
   const commands: Command[] = [
@@ -68,6 +84,7 @@ export function activate(context: vscode.ExtensionContext): GanStudioApi {
     ui,
     runs,
     feed,
+    alarms,
     diagnostics,
     panels,
     tree,
@@ -88,6 +105,9 @@ export function activate(context: vscode.ExtensionContext): GanStudioApi {
 /** VS Code waits for this promise: every trainer is stopped (or killed) before the host exits. */
 export function deactivate(): Promise<void> | undefined {
   const r = registry;
+  const g = generators;
   registry = undefined;
-  return r?.stopAll({ urgent: true });
+  generators = undefined;
+  if (!r && !g) return undefined;
+  return Promise.all([r?.stopAll({ urgent: true }), g?.dispose()]).then(() => undefined);
 }

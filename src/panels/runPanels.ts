@@ -5,9 +5,11 @@
  */
 import { dirname, join, resolve } from 'node:path';
 import * as vscode from 'vscode';
-import { readRunInfo, readSnapshot } from '../protocol/runFiles';
+import { listCheckpoints, readRunInfo, readSnapshot } from '../protocol/runFiles';
 import type { RunInfo } from '../protocol/runFormat';
 import { parseWebviewMessage, type HostToWebview, type RunSnapshot, type WebviewToHost } from '../protocol/webviewProtocol';
+import type { AlarmMonitor } from '../training/alarmMonitor';
+import { checkGenerated, type GeneratorServers } from '../training/generatorServers';
 import type { RunStore } from '../training/runStore';
 import type { SessionRegistry } from '../training/sessionRegistry';
 import type { LiveFeed, LiveMessage } from './liveFeed';
@@ -29,13 +31,19 @@ export interface PanelContext {
   feed: LiveFeed;
   log: vscode.LogOutputChannel;
   state: vscode.Memento;
+  alarms: AlarmMonitor;
+  /** `serve` processes for the latent explorer of runs that are not training. */
+  generators: GeneratorServers;
 }
+
+/** A live trainer answers between steps; one that never does (still loading) must not hang the view. */
+const LIVE_GENERATE_TIMEOUT_MS = 30_000;
 
 export class RunPanels implements vscode.Disposable {
   private readonly panels = new Set<RunPanel>();
   private readonly disposables: vscode.Disposable[] = [];
   /** Latent requests in flight: host id → the panel and the id it used. */
-  private readonly requests = new Map<number, { panel: RunPanel; requestId: number }>();
+  private readonly requests = new Map<number, { panel: RunPanel; requestId: number; timer: NodeJS.Timeout }>();
   private nextRequestId = 1;
   private readonly _onDidFocusRun = new vscode.EventEmitter<string>();
   /** A dashboard came to the front (the Samples view follows it). */
@@ -47,6 +55,12 @@ export class RunPanels implements vscode.Disposable {
       vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, { deserializeWebviewPanel: (p, s) => this.revive(p, s, 'dashboard') }),
       vscode.window.registerWebviewPanelSerializer(COMPARE_VIEW_TYPE, { deserializeWebviewPanel: (p, s) => this.revive(p, s, 'compare') }),
       ctx.feed.onMessage((m) => this.routeGenerated(m)),
+      ctx.alarms.onDidChange((c) => {
+        for (const p of this.panels) if (p.kind === 'dashboard' && p.shows(c.runDir)) p.post({ type: 'alarms', runId: c.runId, alarms: c.alarms });
+      }),
+      ctx.alarms.onDidReset(() => {
+        for (const p of this.panels) if (p.kind === 'dashboard') p.postAlarms();
+      }),
     );
   }
 
@@ -86,7 +100,13 @@ export class RunPanels implements vscode.Disposable {
     void this.remember();
     p.onDidDispose(() => {
       this.panels.delete(p);
-      for (const [id, r] of this.requests) if (r.panel === p) this.requests.delete(id);
+      for (const [id, r] of this.requests) {
+        if (r.panel !== p) continue;
+        clearTimeout(r.timer);
+        this.requests.delete(id);
+      }
+      // A generator process serves the explorer of a panel; none is kept for a run nobody shows.
+      for (const dir of p.runDirs) if (![...this.panels].some((o) => o.shows(dir))) void this.ctx.generators.stopRun(dir);
       void this.remember();
     });
     panel.onDidChangeViewState((e) => e.webviewPanel.active && kind === 'dashboard' && this._onDidFocusRun.fire(runDirs[0]));
@@ -119,14 +139,48 @@ export class RunPanels implements vscode.Disposable {
     await this.ctx.state.update(PANEL_RUNS_KEY, map);
   }
 
+  /**
+   * Latent generation for the explorer: the running trainer when the webview asks for the live
+   * generator, else a `serve` process for the checkpoint (the latest one by default).
+   */
   private generate(panel: RunPanel, msg: Extract<WebviewToHost, { type: 'generate' }>): void {
+    const fail = (message: string): void => panel.post({ type: 'error', message, requestId: msg.requestId });
     const session = this.ctx.registry.byRunId(msg.runId);
-    const hostId = this.nextRequestId++;
-    if (!session?.send({ type: 'generate', requestId: hostId, z: msg.z, count: msg.count })) {
-      panel.post({ type: 'error', message: 'The latent explorer needs the running trainer: resume the run to explore its generator.' });
+    if (msg.checkpoint === undefined && session) {
+      const hostId = this.nextRequestId++;
+      if (!session.send({ type: 'generate', requestId: hostId, z: msg.z, count: msg.count })) {
+        fail('The running trainer cannot take requests now; pick a checkpoint to explore instead.');
+        return;
+      }
+      const timer = setTimeout(() => {
+        if (!this.requests.delete(hostId)) return;
+        fail('The running trainer did not answer (it may still be loading); try again, or pick a checkpoint.');
+      }, LIVE_GENERATE_TIMEOUT_MS);
+      this.requests.set(hostId, { panel, requestId: msg.requestId, timer });
       return;
     }
-    this.requests.set(hostId, { panel, requestId: msg.requestId });
+    const dir = panel.dirOf(msg.runId);
+    if (!dir || !panel.shows(dir)) {
+      fail(`${msg.runId} is not a run this panel shows.`);
+      return;
+    }
+    const checkpoints = listCheckpoints(dir);
+    const step = msg.checkpoint ?? checkpoints.at(-1);
+    if (step === undefined) {
+      fail('This run has no checkpoint yet, so there is no generator to explore.');
+      return;
+    }
+    if (!checkpoints.includes(step)) {
+      fail(`This run has no checkpoint at step ${step}.`);
+      return;
+    }
+    this.ctx.generators.generate(dir, step, msg.z, msg.count).then(
+      (g) => panel.post({ type: 'generated', requestId: msg.requestId, data: g.data, shape: g.shape }),
+      (err: Error) => {
+        this.ctx.log.warn(`[explorer] ${msg.runId} step ${step}: ${err.message}`);
+        fail(`Latent explorer: ${err.message}`);
+      },
+    );
   }
 
   private routeGenerated({ message }: LiveMessage): void {
@@ -134,11 +188,18 @@ export class RunPanels implements vscode.Disposable {
     const r = this.requests.get(message.requestId);
     if (!r) return;
     this.requests.delete(message.requestId);
-    r.panel.post({ type: 'generated', requestId: r.requestId, data: message.data, shape: message.shape });
+    clearTimeout(r.timer);
+    // The trainer is trusted no more than a file: a malformed answer becomes an error, not data.
+    const g = checkGenerated(message.data, message.shape);
+    if (typeof g === 'string') r.panel.post({ type: 'error', message: `The running trainer answered with ${g}.`, requestId: r.requestId });
+    else r.panel.post({ type: 'generated', requestId: r.requestId, data: g.data, shape: g.shape });
   }
 
   dispose(): void {
     for (const p of [...this.panels]) p.panel.dispose();
+    for (const r of this.requests.values()) clearTimeout(r.timer);
+    this.requests.clear();
+    void this.ctx.generators.dispose();
     for (const d of this.disposables.splice(0)) d.dispose();
   }
 }
@@ -193,6 +254,14 @@ class RunPanel {
     return this.runDirs.includes(resolve(runDir));
   }
 
+  /** Sends the current alarms of the panel's run (after the thresholds changed). */
+  postAlarms(): void {
+    const dir = this.runDirs[0];
+    if (!this.ready || !dir) return;
+    const runId = dir.split(/[\\/]/).pop() ?? '';
+    this.post({ type: 'alarms', runId: this.ctx.runs.byDir(dir)?.info.id ?? runId, alarms: this.ctx.alarms.alarmsFor(dir) });
+  }
+
   post(message: HostToWebview): void {
     void this.panel.webview.postMessage(message);
   }
@@ -239,7 +308,7 @@ class RunPanel {
     }
   }
 
-  private dirOf(runId: string): string | undefined {
+  dirOf(runId: string): string | undefined {
     return this.runDirs.find((d) => d.split(/[\\/]/).pop() === runId) ?? this.ctx.runs.byId(runId)?.dir;
   }
 
@@ -248,6 +317,8 @@ class RunPanel {
     for (const dir of this.runDirs) {
       try {
         const s = readSnapshot(dir, this.toSrc);
+        s.checkpoints = listCheckpoints(dir);
+        if (this.kind === 'dashboard') s.alarms = this.ctx.alarms.alarmsFor(dir);
         // The session knows the current step before run.json does (it is rewritten at checkpoints).
         const live = this.ctx.registry.byRunDir(dir)?.run;
         if (live) s.run = { ...s.run, step: Math.max(s.run.step, live.step), status: live.status };
@@ -286,8 +357,10 @@ class RunPanel {
       case 'samples':
         this.coalescer.push({ runId, samples: [{ ...message.record, src: this.toSrc(join(session.runDir, message.record.file)) }] });
         break;
-      case 'progress':
       case 'checkpoint':
+        this.coalescer.push({ runId, checkpoints: [message.step], ...(session.run ? { run: session.run } : {}) });
+        break;
+      case 'progress':
       case 'finished':
         if (session.run) this.coalescer.push({ runId, run: session.run });
         break;

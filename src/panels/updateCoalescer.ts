@@ -16,6 +16,7 @@ export interface RunUpdate {
   histograms?: HistogramRecord[];
   quality?: QualityRecord[];
   samples?: SampleView[];
+  checkpoints?: number[];
 }
 
 interface Floor {
@@ -66,7 +67,8 @@ export class UpdateCoalescer {
     if (histograms?.length) p.histograms = [...(p.histograms ?? []), ...histograms];
     if (quality?.length) p.quality = [...(p.quality ?? []), ...quality];
     if (samples?.length) p.samples = [...(p.samples ?? []), ...samples];
-    if (!p.run && !p.metrics && !p.histograms && !p.quality && !p.samples) return;
+    if (update.checkpoints?.length) p.checkpoints = [...new Set([...(p.checkpoints ?? []), ...update.checkpoints])];
+    if (!p.run && !p.metrics && !p.histograms && !p.quality && !p.samples && !p.checkpoints) return;
     this.pending.set(update.runId, p);
     this.schedule();
   }

@@ -6,6 +6,7 @@
 import type { MetricRecord, QualityRecord } from './runFormat';
 
 export type AlarmKind = 'mode-collapse' | 'discriminator-wins' | 'divergence' | 'equilibrium';
+export const ALARM_KINDS: readonly AlarmKind[] = ['mode-collapse', 'discriminator-wins', 'divergence', 'equilibrium'];
 
 export interface Alarm {
   kind: AlarmKind;
@@ -42,6 +43,16 @@ export const DEFAULT_ALARM_THRESHOLDS: AlarmThresholds = {
   divergenceFactor: 20,
   equilibriumTolerance: 0.05,
 };
+
+/** What detectAlarms needs to know of a run's resolved config (config.json). */
+export function alarmOptionsOf(config: unknown): { probability: boolean; loss: string } {
+  const loss = (config as { loss?: { type?: unknown } } | null)?.loss?.type;
+  const type = typeof loss === 'string' ? loss : 'non-saturating';
+  return { probability: type === 'non-saturating' || type === 'minimax', loss: type };
+}
+
+/** Windows of records before equilibrium is judged (D starts out unable to tell anything apart). */
+const EQUILIBRIUM_GRACE_WINDOWS = 3;
 
 /** Quality measurements (after step 0) before mode collapse is judged. */
 const COLLAPSE_GRACE = 3;
@@ -101,7 +112,9 @@ export function detectAlarms(
         message: `D calls real data real (D(x) ≈ 1) and generated data fake (D(G(z)) ≈ 0), and G's gradient has nearly vanished.${advice}`,
       });
     }
-    const eq = metrics.map((_, i) => Math.abs(dx[i] - 0.5) < t.equilibriumTolerance && Math.abs(dgz[i] - 0.5) < t.equilibriumTolerance);
+    // An untrained D also says 0.5 to everything: equilibrium is judged only after the first
+    // EQUILIBRIUM_GRACE_WINDOWS windows, as mode collapse is only after a few measurements.
+    const eq = metrics.map((_, i) => i + 1 >= EQUILIBRIUM_GRACE_WINDOWS * w && Math.abs(dx[i] - 0.5) < t.equilibriumTolerance && Math.abs(dgz[i] - 0.5) < t.equilibriumTolerance);
     const re = ranges(steps, eq);
     if (re.length > 0) {
       alarms.push({

@@ -3,6 +3,7 @@
  * the Samples side view). The host owns history: a webview posts `ready`, then receives a full
  * `snapshot`, then `append`s. Both directions are validated by the receiver.
  */
+import type { Alarm } from './alarms';
 import type { HistogramRecord, MetricKey, MetricRecord, QualityRecord, RunInfo, SampleRecord } from './runFormat';
 
 /** Metrics in columns: one array per key, aligned with `step`. Missing values are null. */
@@ -24,6 +25,10 @@ export interface RunSnapshot {
   samples: SampleView[];
   /** A grid of real data for reference (image runs), when the run has one. */
   realSamples?: SampleView;
+  /** What the host's alarm monitor says about the run (src/protocol/alarms.ts); the one source. */
+  alarms?: Alarm[];
+  /** Steps of the complete checkpoints in checkpoints/, oldest first (the latent explorer loads them). */
+  checkpoints?: number[];
 }
 
 export type HostToWebview =
@@ -36,12 +41,17 @@ export type HostToWebview =
       histograms?: HistogramRecord[];
       quality?: QualityRecord[];
       samples?: SampleView[];
+      /** Checkpoints written since the snapshot. */
+      checkpoints?: number[];
     }
+  /** The run's alarms changed (live training, or the thresholds in the settings). Replaces the list. */
+  | { type: 'alarms'; runId: string; alarms: Alarm[] }
   | { type: 'compare'; runs: RunSnapshot[] }
   /** Samples side view: the runs to pick from and the latest sample of the selected one. */
   | { type: 'latestSample'; runs: { id: string; name: string; status: RunInfo['status'] }[]; selected?: string; run?: RunInfo; sample?: SampleView }
   | { type: 'generated'; requestId: number; data: number[]; shape: number[] }
-  | { type: 'error'; message: string };
+  /** `requestId` is set when the error answers a generate request. */
+  | { type: 'error'; message: string; requestId?: number };
 
 export type WebviewToHost =
   | { type: 'ready' }
@@ -49,7 +59,11 @@ export type WebviewToHost =
   | { type: 'resume'; runId: string }
   | { type: 'selectRun'; runId: string }
   | { type: 'openDashboard'; runId: string }
-  | { type: 'generate'; requestId: number; runId: string; z: number[]; count: number }
+  /**
+   * Latent generation. Without `checkpoint`: the running trainer's current generator, or the
+   * latest checkpoint of a finished run; with it: that checkpoint, served by a short-lived process.
+   */
+  | { type: 'generate'; requestId: number; runId: string; z: number[]; count: number; checkpoint?: number }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
 
 const RUN_ID = /^[A-Za-z0-9._-]{1,200}$/;
@@ -71,7 +85,7 @@ export function parseWebviewMessage(value: unknown): WebviewToHost | undefined {
     case 'openDashboard':
       return isRunId(v.runId) ? { type: v.type, runId: v.runId } : undefined;
     case 'generate': {
-      const { requestId, runId, z, count } = v;
+      const { requestId, runId, z, count, checkpoint } = v;
       if (
         typeof requestId !== 'number' ||
         !Number.isInteger(requestId) ||
@@ -82,11 +96,12 @@ export function parseWebviewMessage(value: unknown): WebviewToHost | undefined {
         count > 1024 ||
         !Array.isArray(z) ||
         z.length > 1024 * 1024 ||
-        !z.every((n) => typeof n === 'number' && Number.isFinite(n))
+        !z.every((n) => typeof n === 'number' && Number.isFinite(n)) ||
+        (checkpoint !== undefined && (typeof checkpoint !== 'number' || !Number.isInteger(checkpoint) || checkpoint < 0))
       ) {
         return undefined;
       }
-      return { type: 'generate', requestId, runId, z: z as number[], count };
+      return { type: 'generate', requestId, runId, z: z as number[], count, ...(checkpoint !== undefined ? { checkpoint: checkpoint as number } : {}) };
     }
     case 'log':
       return (v.level === 'info' || v.level === 'warn' || v.level === 'error') && typeof v.message === 'string'

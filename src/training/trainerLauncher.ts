@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import type { BackendName } from '../protocol/runFormat';
 import type { SessionRegistry } from './sessionRegistry';
 import { trainArgs } from './trainerArgs';
-import { forkTrainer } from './trainerProcess';
+import { forkTrainer, type TrainerProcess } from './trainerProcess';
 import type { TrainingSession } from './trainingSession';
 
 export interface LaunchOptions {
@@ -45,6 +45,19 @@ export class TrainerLauncher {
       { configPath: options.configPath, runsDir: options.runsDir, ...(options.resumeDir ? { resumeDir: options.resumeDir } : {}) },
       () => forkTrainer({ cliPath: cli, args, cwd: dirname(options.configPath), nodePath }),
     );
+  }
+
+  /**
+   * `serve <runDir> --ipc --checkpoint STEP`: the latent explorer's generator for a run that is not
+   * training, in the same runtime and environment as a training.
+   */
+  serve(runDir: string, checkpoint: number): TrainerProcess {
+    const cli = this.cliPath;
+    if (!existsSync(cli)) throw new Error(`The trainer bundle is missing (${cli}); run "npm run build" in the extension folder.`);
+    const scope = vscode.Uri.file(runDir);
+    const backend = vscode.workspace.getConfiguration('ganStudio', scope).get<BackendName | 'auto'>('backend', 'auto');
+    const args = ['serve', runDir, '--ipc', '--checkpoint', String(checkpoint), ...(backend && backend !== 'auto' ? ['--backend', backend] : [])];
+    return forkTrainer({ cliPath: cli, args, cwd: runDir, nodePath: this.nodePath(scope) });
   }
 
   /** Runs a one-shot trainer command (e.g. `sample`) and collects its output. */

@@ -3,8 +3,9 @@
  * opens the dashboard), a cancellable progress notification, the trainer's output in a log
  * channel, and one message at the end that says how it ended and what to do next.
  */
-import { basename } from 'node:path';
+import { basename, resolve } from 'node:path';
 import * as vscode from 'vscode';
+import type { AlarmMonitor } from './alarmMonitor';
 import type { SessionRegistry } from './sessionRegistry';
 import { formatDuration, formatLoss } from './trainerArgs';
 import type { SessionResult, TrainingSession } from './trainingSession';
@@ -17,7 +18,10 @@ export class TrainingUi implements vscode.Disposable {
   readonly log: vscode.LogOutputChannel;
   private disposables: vscode.Disposable[] = [];
 
-  constructor(private readonly registry: SessionRegistry) {
+  constructor(
+    private readonly registry: SessionRegistry,
+    private readonly alarms?: AlarmMonitor,
+  ) {
     this.log = vscode.window.createOutputChannel('GAN Studio Trainer', { log: true });
     this.disposables.push(
       this.log,
@@ -55,12 +59,20 @@ export class TrainingUi implements vscode.Disposable {
       const name = this.label(session);
       if (!p) return;
       const eta = p.etaSec !== undefined ? ` · ETA ${formatDuration(p.etaSec)}` : '';
-      const icon = session.state === 'stopping' ? '$(debug-stop)' : '$(pulse)';
+      // Warnings take the icon and the background, so a failing game shows without a click.
+      const alarms = session.runDir ? (this.alarms?.alarmsFor(session.runDir) ?? []) : [];
+      const warnings = alarms.filter((a) => a.severity === 'warning');
+      const icon = session.state === 'stopping' ? '$(debug-stop)' : warnings.length ? '$(warning)' : '$(pulse)';
       item.text = `${icon} ${name} ${p.step}/${p.totalSteps} · D ${formatLoss(p.dLoss)} G ${formatLoss(p.gLoss)}${eta}`;
+      item.backgroundColor = warnings.length ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
       const md = new vscode.MarkdownString(undefined, true);
       md.appendMarkdown(`**GAN Studio: ${name}**${session.state === 'stopping' ? ' (stopping…)' : ''}\n\n`);
       md.appendMarkdown(`step ${p.step} of ${p.totalSteps}, ${p.stepsPerSec.toFixed(1)} steps/s${eta}\n\n`);
       md.appendMarkdown(`D loss ${formatLoss(p.dLoss)} · G loss ${formatLoss(p.gLoss)}\n\n`);
+      for (const a of alarms) {
+        const since = a.ranges[0] ? ` (since step ${a.ranges[0][0]})` : '';
+        md.appendMarkdown(`${a.severity === 'warning' ? '$(warning)' : '$(info)'} **${a.title}**${since}\n\n`);
+      }
       md.appendMarkdown(`backend ${session.run?.backend ?? '?'} · click to open the dashboard`);
       item.tooltip = md;
     };
@@ -72,6 +84,7 @@ export class TrainingUi implements vscode.Disposable {
         render();
       }),
       session.onDidProgress(render),
+      ...(this.alarms ? [this.alarms.onDidChange((c) => session.runDir && c.runDir === resolve(session.runDir) && render())] : []),
       session.onDidChangeState((s) => {
         if (s === 'stopping') {
           this.log.info(`${tag()} stopping…`);

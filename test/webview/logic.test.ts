@@ -9,6 +9,7 @@ import { niceTicks, yRange } from '../../webview/shared/charts/scale';
 import { emaDebiased, EmaSeries } from '../../webview/shared/charts/smoothing';
 import { gridGeometry, tileRect } from '../../webview/shared/samples/gridGeometry';
 import { Column, RunData } from '../../webview/shared/runData';
+import { gaussian, lerp, mulberry32, onPlane, planeGrid, randomPlane, sampleLatent, slerp } from '../../webview/shared/latentMath';
 import type { RunSnapshot } from '../../src/protocol/webviewProtocol';
 import { ringRun } from './runs';
 
@@ -221,4 +222,48 @@ test('a snapshot of a real trainer run passes validation', async () => {
   assert.equal(parsed.ok, true, (parsed as { reason?: string }).reason);
   const run = new RunData(snap);
   assert.equal(run.length, snap.metrics.step.length);
+});
+
+describe('latent arithmetic (explorer)', () => {
+  test('slerp keeps Gaussian-sized norms where lerp shrinks them; both hit the endpoints', () => {
+    const rnd = mulberry32(5);
+    const a = gaussian(64, rnd);
+    const b = gaussian(64, rnd);
+    const norm = (v: number[]) => Math.hypot(...v);
+    assert.deepEqual(slerp(a, b, 0).map((x) => +x.toFixed(9)), a.map((x) => +x.toFixed(9)));
+    assert.deepEqual(lerp(a, b, 1).map((x) => +x.toFixed(9)), b.map((x) => +x.toFixed(9)));
+    const mid = (norm(a) + norm(b)) / 2;
+    assert.ok(Math.abs(norm(slerp(a, b, 0.5)) - mid) < 0.05 * mid, 'slerp stays near the sphere');
+    assert.ok(norm(lerp(a, b, 0.5)) < 0.8 * mid, 'lerp cuts inside it');
+  });
+  test('a random plane is orthonormal, and its grid passes through the origin', () => {
+    const [u, v] = randomPlane(16, mulberry32(9));
+    const dot = (x: number[], y: number[]) => x.reduce((s, xi, i) => s + xi * y[i], 0);
+    assert.ok(Math.abs(dot(u, u) - 1) < 1e-9 && Math.abs(dot(v, v) - 1) < 1e-9 && Math.abs(dot(u, v)) < 1e-9);
+    const origin = gaussian(16, mulberry32(1));
+    const g = planeGrid(origin, u, v, 2, 3);
+    assert.equal(g.length, 9 * 16);
+    assert.deepEqual(g.slice(4 * 16, 5 * 16).map((x) => +x.toFixed(9)), origin.map((x) => +x.toFixed(9)), 'the centre of the grid is the origin');
+    assert.deepEqual(onPlane(origin, u, v, 0, 0), origin);
+    const uni = sampleLatent(1000, 'uniform', mulberry32(2));
+    assert.ok(uni.every((x) => x >= -1 && x <= 1));
+  });
+  test('alarms, quality and checkpoints are validated like the rest', () => {
+    const alarm = { kind: 'mode-collapse', severity: 'warning', ranges: [[100, 200]], title: 't', message: 'm' };
+    assert.equal(parseHostMessage({ type: 'alarms', runId: 'r1', alarms: [alarm] }).ok, true);
+    assert.equal(parseHostMessage({ type: 'append', runId: 'r1', quality: [{ step: 1, swd: 1, diversity: 1, classes: [1, 2] }], checkpoints: [500] }).ok, true);
+    const bad: [unknown, RegExp][] = [
+      [{ type: 'alarms', runId: 'r1', alarms: [{ ...alarm, ranges: [[1]] }] }, /ranges/],
+      [{ type: 'alarms', runId: 'r1', alarms: [{ ...alarm, severity: 'panic' }] }, /severity/],
+      [{ type: 'append', runId: 'r1', quality: [{ step: 1, swd: 'far' }] }, /quality\[0\]\.swd/],
+      [{ type: 'append', runId: 'r1', checkpoints: [1.5] }, /checkpoints/],
+      [{ type: 'snapshot', snapshot: { ...snapshot([1]), alarms: 'none' } }, /snapshot\.alarms/],
+      [{ type: 'error', message: 'x', requestId: 'one' }, /requestId/],
+    ];
+    for (const [m, re] of bad) {
+      const r = parseHostMessage(m);
+      assert.equal(r.ok, false);
+      if (!r.ok) assert.match(r.reason, re);
+    }
+  });
 });

@@ -57,7 +57,7 @@ export class LatentWalk implements Drawable {
   /** The walk needs the latent size from the config; without it the panel stays hidden. */
   update(): void {
     this.el.hidden = this.latentDim === 0;
-    if (!this.result && !this.pending) this.status.textContent = 'Generates from the latest weights of a running trainer.';
+    if (!this.result && !this.pending) this.status.textContent = 'Generates from the running trainer, or from the latest checkpoint of a finished run.';
   }
 
   private request(): void {

@@ -23,6 +23,9 @@ const state = loadState<DashboardState>({
   histMode: 'ridgeline',
   configOpen: false,
   cursor: null,
+  tab: 'training',
+  explorerMode: 'plane',
+  explorerSeed: 1,
 });
 const save = (): void => saveState(state);
 
@@ -74,12 +77,18 @@ window.addEventListener('message', (event: MessageEvent) => {
       mount(compare.el);
       return;
     case 'error':
+      // An explorer request that failed is the explorer's to explain; anything else is a banner.
+      if (dashboard?.explorer.failed(msg.requestId, msg.message)) return;
       banner.textContent = msg.message;
       banner.hidden = false;
       dashboard?.walk.failed();
       return;
+    case 'alarms':
+      if (dashboard?.run.id === msg.runId) dashboard.setAlarms(msg.alarms);
+      else log('info', `dashboard ignored alarms for run ${msg.runId}, which it is not showing`);
+      return;
     case 'generated':
-      if (!dashboard?.walk.generated(msg)) log('info', `dashboard ignored a 'generated' answer to request ${msg.requestId}, which it is not waiting for`);
+      if (!dashboard?.explorer.generated(msg) && !dashboard?.walk.generated(msg)) log('info', `dashboard ignored a 'generated' answer to request ${msg.requestId}, which it is not waiting for`);
       return;
     case 'latestSample':
       log('info', `dashboard ignored a '${msg.type}' message meant for another view`);

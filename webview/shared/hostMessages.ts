@@ -5,7 +5,8 @@
  * copied into typed arrays (runData.ts), so one bad number becomes a gap rather than a rejection.
  */
 import type { HostToWebview, RunSnapshot, SampleView } from '../../src/protocol/webviewProtocol';
-import { METRIC_KEYS, RUN_STATUSES, type HistogramRecord, type MetricRecord, type RunInfo } from '../../src/protocol/runFormat';
+import { METRIC_KEYS, RUN_STATUSES, type HistogramRecord, type MetricRecord, type QualityRecord, type RunInfo } from '../../src/protocol/runFormat';
+import { ALARM_KINDS, type Alarm } from '../../src/protocol/alarms';
 
 export type Parsed = { ok: true; message: HostToWebview } | { ok: false; reason: string };
 
@@ -48,6 +49,15 @@ export function parseHostMessage(value: unknown): Parsed {
           need(Array.isArray(v.samples), 'append.samples is not an array');
           v.samples.forEach((s, i) => checkSample(s, `append.samples[${i}]`));
         }
+        if (v.quality !== undefined) {
+          need(Array.isArray(v.quality), 'append.quality is not an array');
+          v.quality.forEach((q, i) => checkQuality(q, `append.quality[${i}]`));
+        }
+        if (v.checkpoints !== undefined) checkSteps(v.checkpoints, 'append.checkpoints');
+        return ok(v);
+      case 'alarms':
+        need(isStr(v.runId), 'alarms.runId is not a string');
+        checkAlarms(v.alarms, 'alarms.alarms');
         return ok(v);
       case 'compare':
         need(Array.isArray(v.runs), 'compare.runs is not an array');
@@ -69,6 +79,7 @@ export function parseHostMessage(value: unknown): Parsed {
         return ok(v);
       case 'error':
         need(isStr(v.message), 'error.message is not a string');
+        need(v.requestId === undefined || Number.isInteger(v.requestId), 'error.requestId is not an integer');
         return ok(v);
       default:
         return { ok: false, reason: `unknown message type ${JSON.stringify(String(v.type)).slice(0, 60)}` };
@@ -107,6 +118,35 @@ function checkSnapshot(v: unknown, at: string): asserts v is RunSnapshot {
   need(Array.isArray(v.samples), `${at}.samples is not an array`);
   v.samples.forEach((s, i) => checkSample(s, `${at}.samples[${i}]`));
   if (v.realSamples !== undefined) checkSample(v.realSamples, `${at}.realSamples`);
+  if (v.quality !== undefined) {
+    need(Array.isArray(v.quality), `${at}.quality is not an array`);
+    v.quality.forEach((q, i) => checkQuality(q, `${at}.quality[${i}]`));
+  }
+  if (v.alarms !== undefined) checkAlarms(v.alarms, `${at}.alarms`);
+  if (v.checkpoints !== undefined) checkSteps(v.checkpoints, `${at}.checkpoints`);
+}
+
+function checkQuality(v: unknown, at: string): asserts v is QualityRecord {
+  need(isObj(v) && isNum(v.step), `${at}.step is not a number`);
+  // Distances may be NaN-free but absent for some data kinds; present ones must be numbers.
+  for (const k of ['swd', 'swdFloor', 'diversity', 'realDiversity', 'modesCovered', 'modes', 'highQuality', 'fcd', 'fcdFloor', 'precision', 'recall']) {
+    need(v[k] === undefined || v[k] === null || typeof v[k] === 'number', `${at}.${k} is not a number`);
+  }
+  need(v.classes === undefined || (Array.isArray(v.classes) && v.classes.every(isNum)), `${at}.classes is not an array of counts`);
+}
+
+function checkAlarms(v: unknown, at: string): asserts v is Alarm[] {
+  need(Array.isArray(v), `${at} is not an array`);
+  v.forEach((a, i) => {
+    need(isObj(a) && ALARM_KINDS.includes(a.kind as Alarm['kind']), `${at}[${i}].kind is not an alarm kind`);
+    need(a.severity === 'warning' || a.severity === 'info', `${at}[${i}].severity is not warning or info`);
+    need(isStr(a.title) && isStr(a.message), `${at}[${i}].title/message are not strings`);
+    need(Array.isArray(a.ranges) && a.ranges.every((r) => Array.isArray(r) && r.length === 2 && isNum(r[0]) && isNum(r[1])), `${at}[${i}].ranges are not [first, last] steps`);
+  });
+}
+
+function checkSteps(v: unknown, at: string): asserts v is number[] {
+  need(Array.isArray(v) && v.every((n) => Number.isInteger(n) && (n as number) >= 0), `${at} is not an array of steps`);
 }
 
 function checkMetric(v: unknown, at: string): asserts v is MetricRecord {

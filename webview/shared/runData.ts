@@ -4,7 +4,8 @@
  * replayed or overlapping append cannot duplicate a step.
  */
 import type { RunSnapshot, SampleView } from '../../src/protocol/webviewProtocol';
-import { METRIC_KEYS, type HistogramRecord, type MetricKey, type MetricRecord, type RunInfo } from '../../src/protocol/runFormat';
+import { METRIC_KEYS, type HistogramRecord, type MetricKey, type MetricRecord, type QualityRecord, type RunInfo } from '../../src/protocol/runFormat';
+import type { Alarm } from '../../src/protocol/alarms';
 
 export class Column {
   data: Float64Array;
@@ -40,6 +41,12 @@ export class RunData {
   histograms: HistogramRecord[];
   samples: SampleView[];
   realSamples: SampleView | undefined;
+  /** Sample-quality measures by step (quality.jsonl). */
+  quality: QualityRecord[];
+  /** Steps with a complete checkpoint, ascending. */
+  checkpoints: number[];
+  /** The host's judgement of the run (it owns the alarms; the webview only shows them). */
+  alarms: Alarm[];
   /** Bumped on every change, so views can tell whether their cached work is stale. */
   version = 0;
 
@@ -63,6 +70,9 @@ export class RunData {
     this.histograms = sortedByStep(snapshot.histograms);
     this.samples = sortedByStep(snapshot.samples);
     this.realSamples = snapshot.realSamples;
+    this.quality = sortedByStep(snapshot.quality ?? []);
+    this.checkpoints = [...new Set(snapshot.checkpoints ?? [])].sort((a, b) => a - b);
+    this.alarms = snapshot.alarms ?? [];
   }
 
   get id(): string {
@@ -113,6 +123,16 @@ export class RunData {
     this.version++;
   }
 
+  appendQuality(records: QualityRecord[]): void {
+    this.quality = mergeByStep(this.quality, records);
+    this.version++;
+  }
+
+  addCheckpoints(steps: number[]): void {
+    this.checkpoints = [...new Set([...this.checkpoints, ...steps])].sort((a, b) => a - b);
+    this.version++;
+  }
+
   setInfo(info: RunInfo): void {
     this.info = info;
     this.version++;
@@ -128,6 +148,13 @@ export class RunData {
   /** Index of the last logged step <= step, or -1. */
   indexAtStep(step: number): number {
     return lastAtOrBefore(this.step.data, this.step.n, step);
+  }
+
+  /** The generator's latent size and distribution from the resolved config (0 when unknown). */
+  get latent(): { dim: number; distribution: 'normal' | 'uniform' } {
+    const g = (this.config as { generator?: { latentDim?: unknown; latentDistribution?: unknown } } | null)?.generator;
+    const dim = typeof g?.latentDim === 'number' && Number.isInteger(g.latentDim) && g.latentDim > 0 ? g.latentDim : 0;
+    return { dim, distribution: g?.latentDistribution === 'uniform' ? 'uniform' : 'normal' };
   }
 
   /** Whether D's output is a probability: only then does 0.5 mean "can't tell". */

@@ -1,0 +1,217 @@
+/**
+ * Alarms on constructed metric sequences: each fires on its failure pattern, at the steps where it
+ * holds, and stays silent on a healthy game. Then the host's monitor: live records judged with a
+ * throttle, each kind announced once per run (also across restarts), settings off means silence,
+ * and finished runs judged from their files.
+ */
+import assert from 'node:assert/strict';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { alarmOptionsOf, DEFAULT_ALARM_THRESHOLDS, detectAlarms, type AlarmThresholds } from '../../src/protocol/alarms';
+import type { MetricRecord, QualityRecord } from '../../src/protocol/runFormat';
+import { AlarmMonitor, judgeFromDisk, thresholdsFrom, type AlarmChange, type RaisedAlarm } from '../../src/training/alarmMonitor';
+
+/** A seeded wobble, so sequences look like training noise but tests are exact. */
+function noise(seed: number): () => number {
+  let s = seed;
+  return () => {
+    s = (s * 16807) % 2147483647;
+    return s / 2147483647 - 0.5;
+  };
+}
+
+interface Shape {
+  dReal: (i: number) => number;
+  dFake: (i: number) => number;
+  gGrad?: (i: number) => number;
+  dLoss?: (i: number) => number;
+  gLoss?: (i: number) => number;
+}
+
+/** n records logged every 10 steps. */
+function metrics(n: number, shape: Shape, seed = 7): MetricRecord[] {
+  const r = noise(seed);
+  return Array.from({ length: n }, (_, i) => ({
+    step: (i + 1) * 10,
+    time: i,
+    wallMs: i * 100,
+    dLoss: shape.dLoss?.(i) ?? 1.3 + 0.1 * r(),
+    gLoss: shape.gLoss?.(i) ?? 0.8 + 0.1 * r(),
+    dLossReal: 0.6,
+    dLossFake: 0.7,
+    dReal: shape.dReal(i) + 0.02 * r(),
+    dFake: shape.dFake(i) + 0.02 * r(),
+    dAccuracy: 0.6,
+    gGradNorm: shape.gGrad?.(i) ?? 1 + 0.2 * r(),
+    dGradNorm: 1,
+    stepMs: 5,
+    examplesPerSec: 1000,
+  }));
+}
+
+/** Quality every 100 steps of a ring run (8 modes). */
+function quality(n: number, at: (i: number) => Partial<QualityRecord>): QualityRecord[] {
+  return Array.from({ length: n }, (_, i) => ({ step: i * 100, swd: 0.1, swdFloor: 0.05, diversity: 2.4, realDiversity: 2.5, modesCovered: 8, modes: 8, highQuality: 0.9, ...at(i) }));
+}
+
+const healthy: Shape = { dReal: () => 0.62, dFake: () => 0.38 };
+const ns = { probability: true, loss: 'non-saturating' };
+const kinds = (a: { kind: string }[]) => a.map((x) => x.kind).sort();
+
+describe('alarms on constructed runs', () => {
+  it('a healthy game raises nothing', () => {
+    assert.deepEqual(detectAlarms(metrics(300, healthy), quality(30, () => ({})), ns), []);
+  });
+
+  it('the discriminator wins: D(x) → 1, D(G(z)) → 0 and G’s gradient vanishing, from where it holds', () => {
+    const m = metrics(300, { dReal: (i) => (i < 150 ? 0.62 : 0.995), dFake: (i) => (i < 150 ? 0.38 : 0.004), gGrad: (i) => (i < 150 ? 1 : 0.01) });
+    const alarms = detectAlarms(m, quality(30, () => ({})), { probability: true, loss: 'minimax' });
+    assert.deepEqual(kinds(alarms), ['discriminator-wins']);
+    const [first, last] = alarms[0].ranges[0];
+    // The windowed mean crosses the thresholds within one window after the change at step 1510.
+    assert.ok(first > 1510 && first <= 1510 + 10 * DEFAULT_ALARM_THRESHOLDS.window, `fires from step ${first}`);
+    assert.equal(last, 3000);
+    assert.match(alarms[0].message, /non-saturating/);
+    assert.match(alarms[0].message, /original GAN paper/);
+    // With the non-saturating loss already, the advice is different.
+    const other = detectAlarms(m, [], ns);
+    assert.doesNotMatch(other[0].message, /original GAN paper/);
+    assert.match(other[0].message, /lower discriminator learning rate/);
+  });
+
+  it('a confident D alone is not "D wins" while G still gets a gradient', () => {
+    const m = metrics(300, { dReal: () => 0.99, dFake: () => 0.01 });
+    assert.deepEqual(detectAlarms(m, [], ns), []);
+  });
+
+  it('a critic (Wasserstein) is never judged by D ≈ 1 or 0.5', () => {
+    const m = metrics(300, { dReal: () => 0.5, dFake: () => 0.5, gGrad: (i) => (i < 100 ? 1 : 0.001) });
+    assert.deepEqual(detectAlarms(m, [], alarmOptionsOf({ loss: { type: 'wasserstein-gp' } })), []);
+  });
+
+  it('losses blowing up, and NaN, are divergence', () => {
+    const blow = metrics(300, { ...healthy, dLoss: (i) => (i >= 200 && i < 205 ? 400 : 1.3) });
+    const a = detectAlarms(blow, [], ns);
+    assert.deepEqual(kinds(a), ['divergence']);
+    assert.deepEqual(a[0].ranges, [[2010, 2050]]);
+    const nan = metrics(300, { ...healthy, gLoss: (i) => (i === 250 ? NaN : 0.8) });
+    assert.deepEqual(detectAlarms(nan, [], ns).find((x) => x.kind === 'divergence')?.ranges, [[2510, 2510]]);
+  });
+
+  it('equilibrium: D says 0.5 to both, as calm information', () => {
+    const a = detectAlarms(metrics(300, { dReal: () => 0.5, dFake: () => 0.5 }), quality(30, () => ({})), ns);
+    assert.deepEqual(kinds(a), ['equilibrium']);
+    assert.equal(a[0].severity, 'info');
+    // An untrained D says 0.5 too: the first three windows are not judged.
+    assert.equal(a[0].ranges[0][0], 3 * DEFAULT_ALARM_THRESHOLDS.window * 10);
+    const early = metrics(300, { dReal: (i) => (i < 50 ? 0.5 : 0.62), dFake: (i) => (i < 50 ? 0.5 : 0.38) });
+    assert.deepEqual(detectAlarms(early, [], ns), []);
+  });
+
+  it('mode collapse: diversity falls, modes or classes vanish; one bad batch and the untrained start are no alarm', () => {
+    const m = metrics(300, healthy);
+    const lowDiv = detectAlarms(m, quality(30, (i) => (i >= 10 ? { diversity: 0.2 } : {})), ns);
+    assert.deepEqual(kinds(lowDiv), ['mode-collapse']);
+    assert.deepEqual(lowDiv[0].ranges, [[1000, 2900]]);
+    const lostModes = detectAlarms(m, quality(30, (i) => (i >= 20 ? { modesCovered: 2 } : {})), ns);
+    assert.deepEqual(lostModes[0]?.ranges, [[2000, 2900]]);
+    assert.match(lostModes[0].message, /2\/8 modes covered/);
+    const classes = (k: number) => Array.from({ length: 10 }, (_, c) => (c < k ? 50 : 0));
+    const lostClasses = detectAlarms(m, quality(30, (i) => ({ modes: undefined, modesCovered: undefined, classes: i >= 5 ? classes(3) : classes(10) })), ns);
+    assert.deepEqual(lostClasses[0]?.ranges, [[500, 2900]]);
+    assert.match(lostClasses[0].message, /3\/10 digit classes/);
+    // One collapsed measurement between healthy ones, and a collapsed untrained generator.
+    assert.deepEqual(detectAlarms(m, quality(30, (i) => (i === 15 || i < 3 ? { diversity: 0.1, modesCovered: 1 } : {})), ns), []);
+  });
+
+  it('thresholds are honoured: a looser collapse ratio silences, a shorter window reacts sooner', () => {
+    const q = quality(30, (i) => (i >= 10 ? { diversity: 0.8 } : {}));
+    assert.equal(detectAlarms(metrics(300, healthy), q, ns).length, 1);
+    assert.equal(detectAlarms(metrics(300, healthy), q, ns, { ...DEFAULT_ALARM_THRESHOLDS, collapseDiversityRatio: 0.3 }).length, 0);
+    const m = metrics(300, { dReal: (i) => (i < 150 ? 0.62 : 0.995), dFake: (i) => (i < 150 ? 0.38 : 0.004), gGrad: (i) => (i < 150 ? 1 : 0.01) });
+    const start = (t: AlarmThresholds) => detectAlarms(m, [], ns, t)[0].ranges[0][0];
+    assert.ok(start({ ...DEFAULT_ALARM_THRESHOLDS, window: 5 }) < start(DEFAULT_ALARM_THRESHOLDS));
+  });
+
+  it('settings become thresholds; missing or invalid values keep the defaults', () => {
+    const t = thresholdsFrom((k) => ({ window: 7.4, dWinsConfidence: 0.9, divergenceFactor: 'x', equilibriumTolerance: -1 })[k as string], DEFAULT_ALARM_THRESHOLDS);
+    assert.equal(t.window, 7);
+    assert.equal(t.dWinsConfidence, 0.9);
+    assert.equal(t.divergenceFactor, DEFAULT_ALARM_THRESHOLDS.divergenceFactor);
+    assert.equal(t.equilibriumTolerance, DEFAULT_ALARM_THRESHOLDS.equilibriumTolerance);
+  });
+});
+
+describe('AlarmMonitor (the host’s one source of alarms)', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'gs-alarms-'));
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ loss: { type: 'minimax' } }));
+    writeFileSync(join(dir, 'run.json'), '{}');
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const store = () => {
+    const s = new Set<string>();
+    return { has: (k: string) => s.has(k), add: (k: string) => void s.add(k), s };
+  };
+  const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  /** The throttle grows with the cost of a judgement, so tests wait for the outcome, not a time. */
+  const until = async (cond: () => boolean) => {
+    for (let t = 0; t < 200 && !cond(); t++) await wait(10);
+    assert.ok(cond(), 'timed out');
+  };
+  const failing = metrics(300, { dReal: (i) => (i < 150 ? 0.62 : 0.995), dFake: (i) => (i < 150 ? 0.38 : 0.004), gGrad: (i) => (i < 150 ? 1 : 0.01) });
+
+  it('judges live records with a throttle and announces each kind once per run', async () => {
+    const announced = store();
+    const mon = new AlarmMonitor(() => DEFAULT_ALARM_THRESHOLDS, announced, 30);
+    const changes: AlarmChange[] = [];
+    const raised: RaisedAlarm[] = [];
+    mon.onDidChange((c) => changes.push(c));
+    mon.onDidRaise((r) => raised.push(r));
+    mon.started(dir, 'run-1');
+    assert.equal(changes.length, 0, 'an empty history has nothing to say');
+    for (let i = 0; i < failing.length; i += 10) mon.records(dir, { metrics: failing.slice(i, i + 10) });
+    assert.equal(changes.length, 0, 'judged after the throttle, not per message');
+    await until(() => changes.length > 0);
+    await wait(50);
+    assert.equal(changes.length, 1, 'thirty messages, one judgement');
+    assert.deepEqual(kinds(changes[0].alarms), ['discriminator-wins']);
+    assert.equal(mon.alarmsFor(dir), changes[0].alarms, 'views read the same list');
+    assert.deepEqual(raised.map((r) => [r.runId, r.alarm.kind]), [['run-1', 'discriminator-wins']]);
+    // More of the same extends the range (a change) but is not announced again.
+    mon.records(dir, { metrics: metrics(10, { dReal: () => 0.995, dFake: () => 0.004, gGrad: () => 0.01 }).map((r) => ({ ...r, step: r.step + 3000 })) });
+    await until(() => changes.length === 2);
+    assert.equal(raised.length, 1);
+    mon.ended(dir);
+    // A resumed session of the same run does not announce it again either.
+    for (const r of failing) appendFileSync(join(dir, 'metrics.jsonl'), `${JSON.stringify(r)}\n`);
+    const again = new AlarmMonitor(() => DEFAULT_ALARM_THRESHOLDS, announced, 30);
+    const raised2: RaisedAlarm[] = [];
+    again.onDidRaise((r) => raised2.push(r));
+    again.started(dir, 'run-1');
+    assert.deepEqual(kinds(again.alarmsFor(dir)), ['discriminator-wins']);
+    assert.equal(raised2.length, 0);
+    mon.dispose();
+    again.dispose();
+  });
+
+  it('reads finished runs from disk, re-reads them when they change, and is silent when turned off', () => {
+    let enabled = true;
+    const mon = new AlarmMonitor(() => (enabled ? DEFAULT_ALARM_THRESHOLDS : undefined), store(), 30);
+    assert.deepEqual(mon.alarmsFor(dir), []);
+    for (const r of failing) appendFileSync(join(dir, 'metrics.jsonl'), `${JSON.stringify(r)}\n`);
+    assert.deepEqual(kinds(mon.alarmsFor(dir)), ['discriminator-wins'], 'the grown file is read again');
+    assert.deepEqual(kinds(judgeFromDisk(dir, DEFAULT_ALARM_THRESHOLDS)), ['discriminator-wins']);
+    let resets = 0;
+    mon.onDidReset(() => resets++);
+    enabled = false;
+    mon.thresholdsChanged();
+    assert.equal(resets, 1);
+    assert.deepEqual(mon.alarmsFor(dir), []);
+    mon.dispose();
+  });
+});
