@@ -13,18 +13,8 @@ import '@tensorflow/tfjs-backend-wasm';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { registerWasmConvKernels } from '../../src/trainer/kernels/wasmConvKernels';
 import { lazyFusedNodeCount, setLazyFusedGradients } from '../../src/trainer/kernels/lazyFusedGradients';
+import { values } from '../helpers/values';
 
-function values(size: number, seed: number): Float32Array {
-  const out = new Float32Array(size);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < size; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    out[i] = ((s >>> 0) / 0xffffffff) * 2 - 1;
-  }
-  return out;
-}
 
 const rand = (shape: number[], seed: number) => tf.tensor(values(tf.util.sizeFromShape(shape), seed), shape);
 

@@ -11,6 +11,7 @@ import '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
 import { initBackend } from '../../src/trainer/backend';
 import { stopThreadedWasm, threadedWasmThreads, useThreadedWasm } from '../../src/trainer/kernels/wasmThreads';
+import { values } from '../helpers/values';
 
 const WASM_DIR = join(process.cwd(), 'node_modules/@tensorflow/tfjs-backend-wasm/dist');
 
@@ -21,17 +22,6 @@ before(async () => {
 
 after(() => stopThreadedWasm());
 
-function values(size: number, seed: number): Float32Array {
-  const out = new Float32Array(size);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < size; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    out[i] = ((s >>> 0) / 0xffffffff) * 2 - 1;
-  }
-  return out;
-}
 
 test('the threaded build runs with 2 XNNPACK threads', () => {
   assert.equal(threadedWasmThreads(), 2);

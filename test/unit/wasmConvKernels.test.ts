@@ -13,6 +13,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { registerWasmConvKernels } from '../../src/trainer/kernels/wasmConvKernels';
+import { values } from '../helpers/values';
 
 const TOLERANCE = 1e-4;
 
@@ -29,18 +30,6 @@ interface Case {
   pad: Pad;
 }
 
-/** Deterministic values, so that a failure reproduces. */
-function values(size: number, seed: number): Float32Array {
-  const out = new Float32Array(size);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < size; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    out[i] = ((s >>> 0) / 0xffffffff) * 2 - 1;
-  }
-  return out;
-}
 
 function outShape(c: Case): [number, number, number, number] {
   const info = tf.backend_util.computeConv2DInfo(c.x, [c.k[0], c.k[1], c.x[3], c.co], c.strides, 1, c.pad);

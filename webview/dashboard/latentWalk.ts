@@ -9,6 +9,7 @@ import { requestDraw, type Drawable } from '../shared/frame';
 import { Surface } from '../shared/charts/surface';
 import type { RunData } from '../shared/runData';
 import { palette, withAlpha } from '../shared/theme';
+import { gaussian, mulberry32, slerp } from '../shared/latentMath';
 import { post } from '../shared/vscodeApi';
 
 const STEPS = 9;
@@ -169,42 +170,3 @@ function span(v: number[], pad: number): [number, number] {
   return [lo - d * pad, hi + d * pad];
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function gaussian(n: number, rnd: () => number): number[] {
-  const out: number[] = [];
-  while (out.length < n) {
-    const u = Math.max(1e-12, rnd());
-    const v = rnd();
-    const r = Math.sqrt(-2 * Math.log(u));
-    out.push(r * Math.cos(2 * Math.PI * v), r * Math.sin(2 * Math.PI * v));
-  }
-  return out.slice(0, n);
-}
-
-/** Spherical interpolation: Gaussian latents live near a sphere, and a straight line cuts inside it. */
-function slerp(a: number[], b: number[], t: number): number[] {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  const omega = Math.acos(Math.max(-1, Math.min(1, dot / Math.sqrt(na * nb || 1))));
-  if (omega < 1e-6) return a.map((v, i) => v + (b[i] - v) * t);
-  const s = Math.sin(omega);
-  const ka = Math.sin((1 - t) * omega) / s;
-  const kb = Math.sin(t * omega) / s;
-  return a.map((v, i) => ka * v + kb * b[i]);
-}
