@@ -17,6 +17,7 @@ import { test } from 'node:test';
 import type * as vscodeTypes from 'vscode';
 import type { GanStudioApi } from '../../src/extension';
 import { readMetrics, readRunInfo } from '../../src/protocol/runFiles';
+import { MIN_STEP_FOR_DASHBOARD, workspaceFixture } from '../e2e/trainScenario';
 
 const VSCODE_VERSION = '1.100.3';
 const DOWNLOAD_TIMEOUT_MS = 30_000;
@@ -62,6 +63,9 @@ function makeWorkspace(root: string): string {
   ring.training.steps = 150;
   mkdirSync(join(ws, 'ring'));
   writeFileSync(join(ws, 'ring', 'gan.json'), JSON.stringify(ring, null, 2));
+  // The e2e scenario's long run (20 000 steps), still training when it is stopped and resumed.
+  mkdirSync(join(ws, 'long'));
+  writeFileSync(join(ws, 'long', 'gan.json'), readFileSync(join(workspaceFixture(root), 'gan.json')));
   mkdirSync(join(ws, '.vscode'));
   writeFileSync(join(ws, '.vscode', 'settings.json'), JSON.stringify({ 'ganStudio.backend': 'wasm', 'json.schemaDownload.enable': false }));
   return ws;
@@ -186,6 +190,30 @@ export async function run(): Promise<void> {
         assert.equal(item.label, 'ring');
         assert.match(String(item.description), /^completed · 150\/150/);
         assert.match(String(item.contextValue), /\bstatus-completed\b.*\bcheckpoint\b/);
+      },
+    },
+    {
+      name: 'stops a training and resumes it from the stopped step (step 5 of the code-server scenario)',
+      fn: async () => {
+        assert.ok(api);
+        const longUri = vscode.Uri.joinPath(folder.uri, 'long', 'gan.json');
+        await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(longUri));
+        await vscode.commands.executeCommand('ganStudio.train');
+        const first = await poll('the long training', 10_000, () => api!.registry.active.find((x) => x.runDir));
+        const runDir = first.runDir!;
+        await poll(`step ${MIN_STEP_FOR_DASHBOARD}`, 120_000, () => readRunInfo(runDir).step >= MIN_STEP_FOR_DASHBOARD || undefined);
+        await vscode.commands.executeCommand('ganStudio.stop');
+        const stopped = await first.ended;
+        assert.equal(stopped.status, 'stopped');
+        const at = readRunInfo(runDir);
+        assert.equal(at.status, 'stopped');
+        assert.equal(at.checkpointStep, at.step);
+        await vscode.commands.executeCommand('ganStudio.resume', runDir);
+        const second = await poll('the resumed training', 20_000, () => api!.registry.active.find((x) => x.runDir === runDir));
+        await poll('steps past the stop', 120_000, () => readRunInfo(runDir).step > at.step || undefined);
+        assert.deepEqual(readRunInfo(runDir).resumedAt, [at.step]);
+        await vscode.commands.executeCommand('ganStudio.stop');
+        assert.equal((await second.ended).status, 'stopped');
       },
     },
   ];
