@@ -10,6 +10,7 @@ import { isTrainerMessage, type TrainerToHost } from '../../src/protocol/trainer
 import { readLatestCheckpoint, readRunInfo } from '../../src/protocol/runFiles';
 import type { MetricRecord, QualityRecord, SamplePoints2D, SampleRecord } from '../../src/protocol/runFormat';
 import { modeCoverage } from '../../src/trainer/quality';
+import { detectAlarms } from '../../src/protocol/alarms';
 import { ROOT, onlyRun, readJsonlFile, runCli, startCli, tinyRingConfig, tmp, waitFor, writeConfig } from '../helpers/cli';
 
 const RING_MODES: [number, number][] = Array.from({ length: 8 }, (_, i) => [2 * Math.cos((2 * Math.PI * i) / 8), 2 * Math.sin((2 * Math.PI * i) / 8)]);
@@ -45,6 +46,10 @@ test('the ring example learns all eight modes and D moves toward 0.5', { timeout
   console.log(`ring: early |D-0.5| sum ${early.toFixed(3)}, late D(x) ${lateReal.toFixed(3)} D(G(z)) ${lateFake.toFixed(3)}`);
   assert.ok(Math.abs(lateReal - 0.5) < 0.06 && Math.abs(lateFake - 0.5) < 0.06);
   assert.ok(mean(late.map(dist)) < early, 'D should be closer to 0.5 late than early');
+  // A healthy run raises no warning; reaching equilibrium is the one thing worth saying.
+  const alarms = detectAlarms(metrics, readJsonlFile<QualityRecord>(join(run, 'quality.jsonl')), { probability: true, loss: 'non-saturating' });
+  assert.deepEqual(alarms.filter((a) => a.severity === 'warning').map((a) => a.kind), []);
+  assert.ok(alarms.some((a) => a.kind === 'equilibrium'));
 });
 
 test('a stopped run resumes: steps continue and the weights match an uninterrupted run', { timeout: 300_000 }, () => {
