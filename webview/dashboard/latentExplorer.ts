@@ -18,6 +18,7 @@ import type { RunData } from '../shared/runData';
 import { loadPoints } from '../shared/samples/sampleStore';
 import { palette, withAlpha } from '../shared/theme';
 import { log, post } from '../shared/vscodeApi';
+import { drawGeneratedImage } from '../shared/samples/generatedImage';
 
 export type ExplorerMode = 'dims' | 'plane';
 
@@ -406,7 +407,7 @@ export class LatentExplorer implements Drawable {
       const ctx = this.outSurface.begin();
       const r = this.channels.point.result;
       const size = Math.min(this.outSurface.width, this.outSurface.height);
-      if (r) drawImage(ctx, r, 0, (this.outSurface.width - size) / 2, 0, size);
+      if (r) drawGeneratedImage(ctx, r, 0, (this.outSurface.width - size) / 2, 0, size);
       this.outCaption.textContent = r ? 'G(z) at the sliders' : '';
     }
     {
@@ -418,7 +419,7 @@ export class LatentExplorer implements Drawable {
         const k = Math.round(Math.sqrt(r.shape[0]));
         const cell = W / k;
         // Row j of the request is b = −r + …, drawn bottom-up so that b grows upwards like an axis.
-        for (let j = 0; j < k; j++) for (let i = 0; i < k; i++) drawImage(ctx, r, j * k + i, ox + i * cell + 1, (k - 1 - j) * cell + 1, cell - 2);
+        for (let j = 0; j < k; j++) for (let i = 0; i < k; i++) drawGeneratedImage(ctx, r, j * k + i, ox + i * cell + 1, (k - 1 - j) * cell + 1, cell - 2);
         if (this.state.explorerMode === 'plane' && Math.abs(this.plane[0]) <= this.gridRange && Math.abs(this.plane[1]) <= this.gridRange) {
           const R = this.gridRange;
           const cx = ox + ((this.plane[0] + R) / (2 * R)) * (W - cell) + cell / 2;
@@ -430,7 +431,7 @@ export class LatentExplorer implements Drawable {
         }
       }
     }
-    this.drawStrip((ctx, r, idx, x, y, size) => drawImage(ctx, r, idx, x, y, size));
+    this.drawStrip((ctx, r, idx, x, y, size) => drawGeneratedImage(ctx, r, idx, x, y, size));
   }
 
   // ---- 2-D data: GAN Lab's manifold ----
@@ -591,33 +592,3 @@ export class LatentExplorer implements Drawable {
   }
 }
 
-/** One generated image of a batch, scaled into a square; pixels are 0..255 (or −1..1, 0..1). */
-function drawImage(ctx: CanvasRenderingContext2D, r: Generated, index: number, x: number, y: number, size: number): void {
-  const [, h, w, c] = r.shape;
-  if (!h || !w) return;
-  const per = h * w * c;
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (let i = index * per; i < (index + 1) * per; i++) {
-    const v = r.data[i];
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
-  const [a, b] = hi > 1.5 ? [0, 255] : lo < -0.01 ? [-1, 1] : [0, 1];
-  const tile = document.createElement('canvas');
-  tile.width = w;
-  tile.height = h;
-  const tctx = tile.getContext('2d');
-  if (!tctx) return;
-  const img = tctx.createImageData(w, h);
-  for (let p = 0; p < h * w; p++) {
-    for (let ch = 0; ch < 3; ch++) {
-      const v = r.data[index * per + p * c + (c === 3 ? ch : 0)];
-      img.data[p * 4 + ch] = Math.max(0, Math.min(255, ((v - a) / (b - a)) * 255));
-    }
-    img.data[p * 4 + 3] = 255;
-  }
-  tctx.putImageData(img, 0, 0);
-  ctx.imageSmoothingEnabled = false;
-  ctx.drawImage(tile, x, y, size, size);
-}

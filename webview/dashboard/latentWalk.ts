@@ -10,6 +10,7 @@ import { Surface } from '../shared/charts/surface';
 import type { RunData } from '../shared/runData';
 import { palette, withAlpha } from '../shared/theme';
 import { gaussian, mulberry32, slerp } from '../shared/latentMath';
+import { drawGeneratedImage } from '../shared/samples/generatedImage';
 import { post } from '../shared/vscodeApi';
 
 const STEPS = 9;
@@ -108,33 +109,7 @@ export class LatentWalk implements Drawable {
     const H = this.surface.height;
     const cell = Math.min(H - 4, (W - 4) / STEPS);
     if (r.shape.length === 4) {
-      const [, h, w, c] = r.shape;
-      // Generator outputs come as tanh (-1..1), unit (0..1) or pixel (0..255) values.
-      let lo = Infinity;
-      let hi = -Infinity;
-      for (const v of r.data) {
-        if (v < lo) lo = v;
-        if (v > hi) hi = v;
-      }
-      const [a, b] = hi > 1.5 ? [0, 255] : lo < -0.01 ? [-1, 1] : [0, 1];
-      const tile = document.createElement('canvas');
-      tile.width = w;
-      tile.height = h;
-      const tctx = tile.getContext('2d');
-      if (!tctx) return;
-      const img = tctx.createImageData(w, h);
-      ctx.imageSmoothingEnabled = false;
-      for (let k = 0; k < STEPS; k++) {
-        for (let p = 0; p < h * w; p++) {
-          for (let ch = 0; ch < 3; ch++) {
-            const v = r.data[(k * h * w + p) * c + (c === 3 ? ch : 0)];
-            img.data[p * 4 + ch] = Math.max(0, Math.min(255, ((v - a) / (b - a)) * 255));
-          }
-          img.data[p * 4 + 3] = 255;
-        }
-        tctx.putImageData(img, 0, 0);
-        ctx.drawImage(tile, 2 + k * cell, 2, cell - 4, cell - 4);
-      }
+      for (let k = 0; k < STEPS; k++) drawGeneratedImage(ctx, r, k, 2 + k * cell, 2, cell - 4);
       return;
     }
     // 2-D data: the walk as a path of points in the plane, coloured from start to end.
