@@ -215,7 +215,8 @@ function escapePointer(s: string): string {
   return s.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
-function pointerSegments(pointer: string): (string | number)[] {
+/** A JSON pointer ("/training/batchSize") → the path segments jsonc-parser takes. */
+export function pointerSegments(pointer: string): (string | number)[] {
   if (pointer === '') return [];
   return pointer
     .slice(1)

@@ -3,7 +3,7 @@
  * (formatting, key order) is untouched. vscode-free, so the fixes are unit-tested on plain text.
  */
 import { applyEdits, modify, type FormattingOptions } from 'jsonc-parser';
-import type { ConfigProblem } from '../config/validateConfig';
+import { pointerSegments, type ConfigProblem } from '../config/validateConfig';
 
 export interface TextEditSpec {
   offset: number;
@@ -18,14 +18,7 @@ export interface ConfigFix {
   preferred: boolean;
 }
 
-export function pointerToPath(pointer: string): (string | number)[] {
-  if (pointer === '') return [];
-  return pointer
-    .slice(1)
-    .split('/')
-    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
-}
+export const pointerToPath = pointerSegments;
 
 const UNKNOWN_PROPERTY = /^is not a known property/;
 const DID_YOU_MEAN = /did you mean "([^"]+)"\?/;

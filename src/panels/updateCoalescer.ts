@@ -4,20 +4,12 @@
  * merged per run. Records already in the snapshot the webview got are dropped (the snapshot is
  * read from disk while live messages keep coming, so both can hold the same step). vscode-free.
  */
-import type { HistogramRecord, MetricRecord, QualityRecord, RunInfo } from '../protocol/runFormat';
-import type { HostToWebview, RunSnapshot, SampleView } from '../protocol/webviewProtocol';
+import type { HostToWebview, RunSnapshot } from '../protocol/webviewProtocol';
 
 export type AppendMessage = Extract<HostToWebview, { type: 'append' }>;
 
-export interface RunUpdate {
-  runId: string;
-  run?: RunInfo;
-  metrics?: MetricRecord[];
-  histograms?: HistogramRecord[];
-  quality?: QualityRecord[];
-  samples?: SampleView[];
-  checkpoints?: number[];
-}
+/** One run's new records: an append message without its type. */
+export type RunUpdate = Omit<AppendMessage, 'type'>;
 
 interface Floor {
   metrics: number;

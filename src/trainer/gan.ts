@@ -9,19 +9,13 @@ import type { GanConfig, OptimizerConfig } from '../config/ganConfig';
 import { buildDiscriminator, buildGenerator, type DataShape } from './models';
 import { decisionThreshold, discriminatorLoss, displayedOutput, generatorLoss } from './losses';
 import type { Rng } from './rng';
+import type { MetricRecord } from '../protocol/runFormat';
 
-export interface StepStats {
-  dLoss: number;
-  gLoss: number;
-  dLossReal: number;
-  dLossFake: number;
-  gradientPenalty?: number;
-  dReal: number;
-  dFake: number;
-  dAccuracy: number;
-  dGradNorm: number;
-  gGradNorm: number;
-}
+/** What one step measures: the loss and D-output fields of a logged MetricRecord. */
+export type StepStats = Pick<
+  MetricRecord,
+  'dLoss' | 'gLoss' | 'dLossReal' | 'dLossFake' | 'gradientPenalty' | 'dReal' | 'dFake' | 'dAccuracy' | 'dGradNorm' | 'gGradNorm'
+>;
 
 export interface StepResult {
   stats: StepStats;
