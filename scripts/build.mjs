@@ -40,6 +40,12 @@ async function main() {
       outfile: join(root, 'dist/cli.js'),
       banner: { js: '#!/usr/bin/env node' },
     }),
+    // A data-parallel replica of the trainer, run in worker threads (src/trainer/replicas.ts).
+    esbuild.build({
+      ...nodeCommon,
+      entryPoints: [join(root, 'src/trainer/replicaWorker.ts')],
+      outfile: join(root, 'dist/replicaWorker.js'),
+    }),
   ];
   if (existsSync(join(root, 'src/extension.ts'))) {
     builds.push(

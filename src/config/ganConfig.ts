@@ -62,6 +62,12 @@ export interface GanConfig {
     generatorOptimizer: OptimizerConfig;
     discriminatorOptimizer: OptimizerConfig;
     ema: number;
+    /**
+     * Data-parallel replicas: each holds the two networks in its own backend instance (a worker
+     * thread) and takes an equal share of every batch; their gradients are averaged. "auto" is
+     * resolved when the run starts (trainer/replicas.ts) and the run's config.json keeps the number.
+     */
+    workers: 'auto' | number;
   };
   logging: {
     metricsEvery: number;

@@ -87,7 +87,7 @@ export function validateConfigText(text: string, options: ValidateOptions = {}):
 export function validateConfigValue(value: unknown, options: ValidateOptions = {}): ValidationResult {
   const validate = schemaValidator();
   if (!validate(value)) {
-    const problems = dedupe((validate.errors ?? []).filter((e) => e.keyword !== 'if').map((e) => ({ ...schemaProblem(e), stage: 'schema' as const })));
+    const problems = dedupe(withoutBranchErrors(validate.errors ?? []).filter((e) => e.keyword !== 'if').map((e) => ({ ...schemaProblem(e), stage: 'schema' as const })));
     return { problems };
   }
   const config = resolveConfig(value as RawConfig);
@@ -147,6 +147,27 @@ function show(value: unknown): string {
   return s.length > 40 ? `${s.slice(0, 37)}…` : s;
 }
 
+/**
+ * A value that fails every alternative of a oneOf/anyOf gets one error per alternative and one for
+ * the choice; only the choice is kept, and schemaProblem words it from the alternatives.
+ */
+function withoutBranchErrors(errors: ErrorObject[]): ErrorObject[] {
+  const choices = errors.filter((e) => e.keyword === 'oneOf' || e.keyword === 'anyOf').map((e) => e.schemaPath);
+  return errors.filter((e) => !choices.some((c) => e.schemaPath !== c && e.schemaPath.startsWith(`${c}/`)));
+}
+
+/** One alternative of a choice in words: "auto", an integer from 1 to 8. */
+function describeAlternative(s: Record<string, unknown>): string {
+  if ('const' in s) return show(s.const);
+  if (Array.isArray(s.enum)) return s.enum.map(show).join(' or ');
+  const type = typeof s.type === 'string' ? s.type : 'value';
+  const article = /^[aeiou]/.test(type) ? 'an' : 'a';
+  if (typeof s.minimum === 'number' && typeof s.maximum === 'number') return `${article} ${type} from ${s.minimum} to ${s.maximum}`;
+  if (typeof s.minimum === 'number') return `${article} ${type} ≥ ${s.minimum}`;
+  if (typeof s.maximum === 'number') return `${article} ${type} ≤ ${s.maximum}`;
+  return `${article} ${type}`;
+}
+
 function schemaProblem(e: ErrorObject): Omit<ConfigProblem, 'stage'> {
   const path = e.instancePath;
   const got = ` (got ${show(e.data)})`;
@@ -196,6 +217,11 @@ function schemaProblem(e: ErrorObject): Omit<ConfigProblem, 'stage'> {
       return { path, message: `must not be empty${got}`, severity: 'error' };
     case 'maxLength':
       return { path, message: `must be at most ${String(p.limit)} characters long`, severity: 'error' };
+    case 'oneOf':
+    case 'anyOf': {
+      const alternatives = (e.schema as Record<string, unknown>[] | undefined) ?? [];
+      return { path, message: `must be ${alternatives.map(describeAlternative).join(' or ')}${got}`, severity: 'error' };
+    }
     default:
       return { path, message: `${e.message ?? 'is invalid'}${got}`, severity: 'error' };
   }
@@ -407,6 +433,7 @@ export function resolveConfig(raw: RawConfig): GanConfig {
       generatorOptimizer: resolveOptimizer(t.generatorOptimizer),
       discriminatorOptimizer: resolveOptimizer(t.discriminatorOptimizer),
       ema: t.ema ?? 0,
+      workers: t.workers ?? 'auto',
     },
     logging: {
       metricsEvery: l.metricsEvery ?? 10,

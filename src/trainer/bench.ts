@@ -33,10 +33,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { resolveConfig } from '../config/validateConfig';
 import { defaultWasmDir, initBackend } from './backend';
+import { Gan } from './gan';
+import type { DataShape } from './models';
+import { WorkerReplica } from './replicas';
+import { Rng } from './rng';
 
 export interface BenchOptions {
   /** Timed steps per model and backend, after the warm-up steps. */
@@ -64,7 +69,7 @@ const BN_MOMENTUM = 0.9;
 
 interface GanStep {
   /** Runs one D update then one G update; returns [lossD, lossG] read back from the backend. */
-  step(): [number, number];
+  step(): [number, number] | Promise<[number, number]>;
   dispose(): void;
 }
 
@@ -161,6 +166,42 @@ export function buildRingStep(batch = 256, latent = 2): GanStep {
   return ganStep(g, d, 1e-3, real, () => tf.randomNormal([batch, latent]));
 }
 
+/**
+ * The same two GANs as the trainer runs them (src/trainer/gan.ts, with its statistics and
+ * read-backs), optionally data-parallel over worker threads (src/trainer/replicas.ts).
+ */
+export async function buildTrainerStep(model: Model, workers: number, backend: BackendName, wasmDir?: string): Promise<GanStep> {
+  const adam = (learningRate: number) => ({ type: 'adam', learningRate, beta1: 0.5 });
+  const raw =
+    model === 'dcgan'
+      ? {
+          data: { type: 'mnist' },
+          generator: { preset: 'dcgan', latentDim: 64, filters: 64, activation: 'leakyRelu', batchNorm: true, outputActivation: 'tanh' },
+          discriminator: { preset: 'dcgan', filters: 32, activation: 'leakyRelu', batchNorm: false },
+          training: { batchSize: 64, workers, generatorOptimizer: adam(2e-4), discriminatorOptimizer: adam(2e-4) },
+        }
+      : {
+          data: { type: 'ring' },
+          generator: { latentDim: 2, hidden: [128, 128], activation: 'relu', batchNorm: false, outputActivation: 'linear' },
+          discriminator: { hidden: [128, 128], activation: 'leakyRelu' },
+          training: { batchSize: 256, workers, generatorOptimizer: adam(1e-3), discriminatorOptimizer: adam(1e-3) },
+        };
+  const config = resolveConfig(raw as Parameters<typeof resolveConfig>[0]);
+  const shape: DataShape = model === 'dcgan' ? { dim: 784, imageShape: [28, 28, 1] } : { dim: 2 };
+  const rng = new Rng(1);
+  const gan = new Gan(config, shape);
+  if (workers > 1) await gan.startReplicas(workers - 1, (index) => WorkerReplica.start(index, { config, data: shape, backend, wasmDir }));
+  // As in the standalone steps, a fixed real batch keeps data loading out of the timing.
+  const real = rng.fillUniform(new Float32Array(config.training.batchSize * shape.dim), -1, 1);
+  return {
+    async step() {
+      const r = await gan.step(() => real.slice(), rng, false);
+      return [r.stats.dLoss, r.stats.gLoss];
+    },
+    dispose: () => gan.dispose(),
+  };
+}
+
 function wrapData(step: GanStep, data: tf.Tensor): GanStep {
   return { step: () => step.step(), dispose: () => (step.dispose(), data.dispose()) };
 }
@@ -171,13 +212,16 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-/** Times `n` steps; losses are checked to be finite so that a broken kernel cannot look fast. */
-function timeBlock(s: GanStep, n: number, cpuMs?: number[]): number[] {
+/**
+ * Times `n` steps; losses are checked to be finite so that a broken kernel cannot look fast.
+ * process.cpuUsage counts every thread of the process, worker replicas included.
+ */
+async function timeBlock(s: GanStep, n: number, cpuMs?: number[]): Promise<number[]> {
   const times: number[] = [];
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
     const c0 = process.cpuUsage();
-    const losses = s.step();
+    const losses = await s.step();
     times.push(performance.now() - t0);
     const c = process.cpuUsage(c0);
     cpuMs?.push((c.user + c.system) / 1000);
@@ -196,9 +240,9 @@ export interface KernelTime {
 export async function profileStep(build: () => GanStep, warmup = WARMUP_STEPS): Promise<{ totalMs: number; kernels: KernelTime[] }> {
   const s = build();
   try {
-    for (let i = 0; i < warmup; i++) s.step();
-    const info = await tf.profile(() => {
-      s.step();
+    for (let i = 0; i < warmup; i++) await s.step();
+    const info = await tf.profile(async () => {
+      await s.step();
     });
     const byName = new Map<string, KernelTime>();
     for (const k of info.kernels) {
@@ -351,30 +395,41 @@ export async function runBench(opts: BenchOptions = {}): Promise<void> {
           continue;
         }
         const n = cpu ? Math.min(steps, CPU_STEPS) : steps;
-        const s = model === 'dcgan' ? buildDcganStep() : buildRingStep();
-        const ours: number[] = [];
-        const torch1: number[] = [];
-        const oursCpu: number[] = [];
-        const torch1Cpu: number[] = [];
-        try {
-          for (let i = 0; i < (cpu && model === 'dcgan' ? 1 : WARMUP_STEPS); i++) s.step();
-          // The slow cpu backend is not compared, so it runs in one block.
-          const rounds = cpu ? 1 : Math.min(ROUNDS, n);
-          for (let r = 0; r < rounds; r++) {
-            const k = Math.floor(n / rounds) + (r < n % rounds ? 1 : 0);
-            ours.push(...timeBlock(s, k, oursCpu));
-            if (peer && !cpu) {
-              const t = await peer.timeWithCpu(model, 1, k);
-              torch1.push(...t.ms);
-              torch1Cpu.push(...t.cpuMs);
-            }
-          }
-        } finally {
-          s.dispose();
+        // The bare step on one thread; on wasm also the trainer's own step (gan.ts, with its
+        // statistics), on one thread and data-parallel over two worker threads.
+        const variants: { label: string; build: () => GanStep | Promise<GanStep> }[] = [
+          { label: '', build: () => (model === 'dcgan' ? buildDcganStep() : buildRingStep()) },
+        ];
+        if (active === 'wasm') {
+          variants.push({ label: ' (trainer step, 1 thread)', build: () => buildTrainerStep(model, 1, active, opts.wasmDir) });
+          if (availableParallelism() >= 2) variants.push({ label: ' (trainer step, 2 threads: data-parallel workers)', build: () => buildTrainerStep(model, 2, active, opts.wasmDir) });
         }
-        log(`${active} ${LABEL[model]}: ${fmtTimes(ours)}`);
-        const prev = best[model];
-        if (!prev || median(ours) < median(prev.ours)) best[model] = { backend: active, ours, torch1, oursCpu, torch1Cpu };
+        for (const variant of variants) {
+          const s = await variant.build();
+          const ours: number[] = [];
+          const torch1: number[] = [];
+          const oursCpu: number[] = [];
+          const torch1Cpu: number[] = [];
+          try {
+            for (let i = 0; i < (cpu && model === 'dcgan' ? 1 : WARMUP_STEPS); i++) await s.step();
+            // The slow cpu backend is not compared, so it runs in one block.
+            const rounds = cpu ? 1 : Math.min(ROUNDS, n);
+            for (let r = 0; r < rounds; r++) {
+              const k = Math.floor(n / rounds) + (r < n % rounds ? 1 : 0);
+              ours.push(...(await timeBlock(s, k, oursCpu)));
+              if (peer && !cpu) {
+                const t = await peer.timeWithCpu(model, 1, k);
+                torch1.push(...t.ms);
+                torch1Cpu.push(...t.cpuMs);
+              }
+            }
+          } finally {
+            s.dispose();
+          }
+          log(`${active} ${LABEL[model]}${variant.label}: ${fmtTimes(ours)}${oursCpu.length ? `; CPU ${fmt(median(oursCpu))}/step` : ''}`);
+          const prev = best[model];
+          if (!prev || median(ours) < median(prev.ours)) best[model] = { backend: `${active}${variant.label}`, ours, torch1, oursCpu, torch1Cpu };
+        }
       }
 
       if (active === 'wasm') {

@@ -71,6 +71,16 @@ export class Rng {
     return out;
   }
 
+  /**
+   * A seed for stream `k` that depends on the current state, without drawing from it: a worker
+   * replica seeds its own generator with it, and this stream stays what it would be without one.
+   */
+  derive(k: number): number {
+    let h = Math.imul(this.a ^ Math.imul(k + 1, 0x9e3779b1), 0x85ebca6b) >>> 0;
+    for (const w of [this.b, this.c, this.d]) h = Math.imul((h ^ (h >>> 15)) + w, 0xc2b2ae35) >>> 0;
+    return (h ^ (h >>> 16)) >>> 0;
+  }
+
   getState(): number[] {
     return [this.a, this.b, this.c, this.d, this.spare];
   }

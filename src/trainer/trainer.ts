@@ -20,7 +20,8 @@ import type { TrainerToHost } from '../protocol/trainerProtocol';
 import { initBackend } from './backend';
 import { checkpointPath, cleanStaleCheckpoints, loadCheckpoint, saveCheckpoint } from './checkpoint';
 import { loadDataset, DataError, type Dataset } from './data/dataset';
-import { Gan, type StepResult } from './gan';
+import { Gan, shares, type StepResult } from './gan';
+import { WorkerReplica, resolveWorkers } from './replicas';
 import { Rng, installAsMathRandom } from './rng';
 import { RunWriter } from './runWriter';
 import { meanPairwiseDistance, modeCoverage, randomDirections, slicedWasserstein } from './quality';
@@ -138,66 +139,88 @@ export async function train(opts: TrainOptions): Promise<TrainOutcome> {
 
   const rng = new Rng(config.seed);
   installAsMathRandom(rng);
+  const workers = resolveWorkers(config, backend);
   const gan = new Gan(config, { dim: dataset.dim, imageShape: dataset.imageShape });
-
-  let writer: RunWriter;
-  let trainingMs = 0;
-  if (opts.resumeDir) {
-    const runDir = resolve(opts.resumeDir);
-    cleanStaleCheckpoints(runDir);
-    const state = await loadCheckpoint(runDir, gan);
-    rng.setState(state.rng);
-    resumeStep = state.step;
-    trainingMs = state.trainingMs;
-    if (config.training.steps <= resumeStep) {
-      throw new InputError(`${runDir}: already at step ${resumeStep} of ${config.training.steps}; pass --steps N with N > ${resumeStep} to train further`);
+  let classifier: Classifier | undefined;
+  try {
+    let trainingMs = 0;
+    if (opts.resumeDir) {
+      const runDir = resolve(opts.resumeDir);
+      cleanStaleCheckpoints(runDir);
+      const state = await loadCheckpoint(runDir, gan);
+      rng.setState(state.rng);
+      resumeStep = state.step;
+      trainingMs = state.trainingMs;
+      if (config.training.steps <= resumeStep) {
+        throw new InputError(`${runDir}: already at step ${resumeStep} of ${config.training.steps}; pass --steps N with N > ${resumeStep} to train further`);
+      }
     }
-    const before = readRunInfo(runDir);
-    writer = RunWriter.reopen(runDir, resumeStep, {
+
+    // Data-parallel workers start from the (possibly restored) weights. The run records how many
+    // trained: results depend on it, and a resumed run keeps it.
+    let replicaNote: string | undefined;
+    if (workers > 1) {
+      try {
+        await gan.startReplicas(workers - 1, (index) => WorkerReplica.start(index, { config, data: gan.data, backend, wasmDir: opts.wasmDir }));
+      } catch (err) {
+        if (config.training.workers !== 'auto') throw new InputError(`training.workers: ${(err as Error).message}`);
+        replicaNote = `training on one thread: ${(err as Error).message}`;
+      }
+    }
+    config = { ...config, training: { ...config.training, workers: gan.replicas } };
+
+    let writer: RunWriter;
+    if (opts.resumeDir) {
+      const runDir = resolve(opts.resumeDir);
+      const before = readRunInfo(runDir);
+      writer = RunWriter.reopen(runDir, resumeStep, {
+        backend,
+        totalSteps: config.training.steps,
+        trainingMs,
+        checkpointStep: resumeStep,
+        resumedAt: [...(before.resumedAt ?? []), resumeStep],
+      });
+    } else {
+      writer = RunWriter.create({
+        runsDir: resolve(opts.runsDir),
+        config,
+        configPath,
+        backend,
+        dataKind: dataset.kind,
+        dataDim: dataset.dim,
+        imageShape: dataset.imageShape,
+      });
+    }
+
+    // The classifier-based image metrics apply to MNIST-shaped data only.
+    const shape = dataset.imageShape;
+    classifier = shape && shape[0] === 28 && shape[1] === 28 && shape[2] === 1 ? await loadClassifier() : undefined;
+    const loop = new TrainingLoop(config, dataset, gan, rng, writer, opts, trainingMs, classifier);
+    opts.onGenerator?.((z, n) => ({
+      data: Array.from(dataset.denormalize(gan.generate(z, n))),
+      shape: [n, ...(dataset.imageShape ?? [dataset.dim])],
+    }));
+    opts.emit({
+      type: 'started',
+      runId: writer.run.id,
+      runDir: writer.dir,
       backend,
       totalSteps: config.training.steps,
-      trainingMs,
-      checkpointStep: resumeStep,
-      resumedAt: [...(before.resumedAt ?? []), resumeStep],
+      startStep: resumeStep,
+      run: writer.run,
     });
-  } else {
-    writer = RunWriter.create({
-      runsDir: resolve(opts.runsDir),
-      config,
-      configPath,
-      backend,
-      dataKind: dataset.kind,
-      dataDim: dataset.dim,
-      imageShape: dataset.imageShape,
-    });
-  }
-
-  // The classifier-based image metrics apply to MNIST-shaped data only.
-  const shape = dataset.imageShape;
-  const classifier = shape && shape[0] === 28 && shape[1] === 28 && shape[2] === 1 ? await loadClassifier() : undefined;
-  const loop = new TrainingLoop(config, dataset, gan, rng, writer, opts, trainingMs, classifier);
-  opts.onGenerator?.((z, n) => ({
-    data: Array.from(dataset.denormalize(gan.generate(z, n))),
-    shape: [n, ...(dataset.imageShape ?? [dataset.dim])],
-  }));
-  opts.emit({
-    type: 'started',
-    runId: writer.run.id,
-    runDir: writer.dir,
-    backend,
-    totalSteps: config.training.steps,
-    startStep: resumeStep,
-    run: writer.run,
-  });
-  opts.emit({ type: 'log', level: 'info', message: `backend ${backend}; data: ${dataset.description}` });
-  try {
-    return await loop.run(resumeStep);
-  } catch (err) {
-    // An unexpected failure still leaves a readable run that says what happened.
-    const message = `step ${writer.run.step + 1}: the trainer failed: ${(err as Error).message}`;
-    writer.update({ status: 'failed', endedAt: new Date().toISOString(), error: { kind: 'crash', message, step: writer.run.step + 1 }, pid: undefined });
-    opts.emit({ type: 'finished', status: 'failed', step: writer.run.step, error: message });
-    throw err;
+    const threads = gan.replicas > 1 ? `; data-parallel over ${gan.replicas} threads (${shares(config.training.batchSize, gan.replicas).join(' + ')} rows per batch)` : '';
+    opts.emit({ type: 'log', level: 'info', message: `backend ${backend}${threads}; data: ${dataset.description}` });
+    if (replicaNote) opts.emit({ type: 'log', level: 'warn', message: replicaNote });
+    try {
+      return await loop.run(resumeStep);
+    } catch (err) {
+      // An unexpected failure still leaves a readable run that says what happened.
+      const message = `step ${writer.run.step + 1}: the trainer failed: ${(err as Error).message}`;
+      writer.update({ status: 'failed', endedAt: new Date().toISOString(), error: { kind: 'crash', message, step: writer.run.step + 1 }, pid: undefined });
+      opts.emit({ type: 'finished', status: 'failed', step: writer.run.step, error: message });
+      throw err;
+    }
   } finally {
     gan.dispose();
     classifier?.dispose();
@@ -301,7 +324,7 @@ class TrainingLoop {
       const isLast = next === total;
       const wantHist = next % logging.histogramsEvery === 0 || isLast;
       const t0 = performance.now();
-      const result = this.gan.step(() => this.data.batch(training.batchSize, this.rng), this.rng, wantHist);
+      const result = await this.gan.step(() => this.data.batch(training.batchSize, this.rng), this.rng, wantHist);
       const dt = performance.now() - t0;
       const bad = firstNonFinite(result);
       if (bad) return this.fail(next, bad);

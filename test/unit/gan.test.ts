@@ -31,10 +31,10 @@ for (const backend of ['cpu', 'wasm'] as const) {
       installAsMathRandom(rng);
       const { gan, data } = ringGan(loss, { ema: loss === 'hinge' ? 0.99 : 0, dSteps: loss === 'wasserstein-gp' ? 2 : 1 });
       const step = (hist: boolean) => gan.step(() => data.batch(32, rng), rng, hist);
-      for (let i = 0; i < 3; i++) step(true);
+      for (let i = 0; i < 3; i++) await step(true);
       const before = tf.memory().numTensors;
       let last;
-      for (let i = 0; i < 10; i++) last = step(i % 2 === 0);
+      for (let i = 0; i < 10; i++) last = await step(i % 2 === 0);
       assert.equal(tf.memory().numTensors, before, 'tensor count grew across steps');
       const s = last!.stats;
       for (const [k, v] of Object.entries(s)) assert.ok(Number.isFinite(v), `${k} = ${v}`);
@@ -43,7 +43,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
         assert.ok(s.dReal > 0 && s.dReal < 1 && s.dFake > 0 && s.dFake < 1, 'probabilities in (0, 1)');
       }
       assert.ok(s.dAccuracy >= 0 && s.dAccuracy <= 1);
-      const withOutputs = step(true);
+      const withOutputs = await step(true);
       assert.equal(withOutputs.outputs?.real.length, 32);
       assert.equal(withOutputs.outputs?.fake.length, 32);
       gan.dispose();
@@ -63,10 +63,10 @@ for (const backend of ['cpu', 'wasm'] as const) {
     const shape: [number, number, number] = [8, 8, 1];
     const gan = new Gan(config, { dim: 64, imageShape: shape });
     const batch = () => rng.fillUniform(new Float32Array(4 * 64), -1, 1);
-    gan.step(batch, rng, true);
+    await gan.step(batch, rng, true);
     const before = tf.memory().numTensors;
-    const r = gan.step(batch, rng, true);
-    gan.step(batch, rng, false);
+    const r = await gan.step(batch, rng, true);
+    await gan.step(batch, rng, false);
     assert.equal(tf.memory().numTensors, before);
     assert.ok(Number.isFinite(r.stats.dLoss) && Number.isFinite(r.stats.gLoss));
     const out = gan.generate(new Float32Array(2 * 8), 2);
@@ -78,15 +78,15 @@ for (const backend of ['cpu', 'wasm'] as const) {
 
 test('the same seed gives the same step results; another seed does not', async () => {
   await initBackend('cpu');
-  const run = (seed: number) => {
+  const run = async (seed: number) => {
     const rng = new Rng(seed);
     installAsMathRandom(rng);
     const { gan, data } = ringGan('non-saturating');
     let s;
-    for (let i = 0; i < 5; i++) s = gan.step(() => data.batch(32, rng), rng, false).stats;
+    for (let i = 0; i < 5; i++) s = (await gan.step(() => data.batch(32, rng), rng, false)).stats;
     gan.dispose();
     return s;
   };
-  assert.deepEqual(run(5), run(5));
-  assert.notDeepEqual(run(5), run(6));
+  assert.deepEqual(await run(5), await run(5));
+  assert.notDeepEqual(await run(5), await run(6));
 });
