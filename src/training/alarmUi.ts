@@ -76,7 +76,18 @@ export class AlarmUi implements vscode.Disposable {
   }
 }
 
+/**
+ * The message's first sentence, for the toast: up to the first full stop outside parentheses.
+ * A colon does not end it ("(latest: 0/8 modes …)" and "its recent level: the game is diverging"
+ * would be cut mid-thought), nor does a decimal point ("about 0.5").
+ */
 function firstSentence(text: string): string {
-  const m = /^.*?[.:](\s|$)/.exec(text);
-  return (m ? m[0] : text).trim();
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '(') depth++;
+    else if (c === ')') depth = Math.max(0, depth - 1);
+    else if (c === '.' && depth === 0 && (i + 1 === text.length || /\s/.test(text[i + 1]))) return text.slice(0, i + 1);
+  }
+  return text.trim();
 }
