@@ -483,6 +483,17 @@ export async function runCommand(page: Page, title: string, timeoutMs = 30_000):
   }
 }
 
+/** Runs a palette command that only exists in some states (e.g. Hide Panel when one is shown). */
+export async function tryCommand(page: Page, title: string): Promise<boolean> {
+  try {
+    await runCommand(page, title, 6_000);
+    return true;
+  } catch {
+    await page.keyboard.press('Escape');
+    return false;
+  }
+}
+
 /** Waits for a toast whose message matches and returns its text. */
 export async function waitForNotification(page: Page, text: RegExp, timeoutMs = 30_000): Promise<string> {
   const toast = page.locator('.notification-toast .notification-list-item-message').filter({ hasText: text }).first();

@@ -12,32 +12,28 @@
 //   6          a screenshot per stage in .test-artifacts/e2e/train/ (the path is printed).
 // The scenario's data and run-file checks are in trainScenario.ts, shareable with a desktop runner.
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { Browser, Frame, Page } from 'playwright-core';
+import type { Frame, Page } from 'playwright-core';
 import { readSamples } from '../../src/protocol/runFiles';
 import {
   canvasInk,
   ensureCodeServer,
   findWebviewFrame,
   installVsix,
-  launchChromium,
   openFile,
-  openWorkbench,
   poll,
   readProblems,
   readZip,
   repoRoot,
   run,
   runCommand,
-  screenshot,
-  startCodeServer,
+  tryCommand,
   waitForNotification,
   withTimeout,
   type CanvasInk,
-  type CodeServer,
 } from './codeServer';
 import {
   COMPLETION,
@@ -46,9 +42,11 @@ import {
   MIN_STEP_FOR_DASHBOARD,
   objectOpenPosition,
   runConfig,
+  runsDir,
   valuePosition,
   waitForRun,
 } from './trainScenario';
+import { Stages } from './stages';
 
 /** Everything after code-server is installed; the machine is shared, so generous but bounded. */
 const SCENARIO_BUDGET_MS = 9 * 60_000;
@@ -142,17 +140,6 @@ async function saveIfDirty(page: Page): Promise<void> {
   }
 }
 
-/** Runs a palette command that only exists in some states (e.g. Hide Panel when one is shown). */
-async function tryCommand(page: Page, title: string): Promise<boolean> {
-  try {
-    await runCommand(page, title, 6_000);
-    return true;
-  } catch {
-    await page.keyboard.press('Escape');
-    return false;
-  }
-}
-
 // ---- webview checks ----
 
 interface DashboardInk {
@@ -223,38 +210,12 @@ test('GAN Studio e2e: from "Train GAN" in the palette to samples, stop and resum
   }
 
   const root = repoRoot();
-  const artifacts = join(root, '.test-artifacts', 'e2e', 'train');
-  rmSync(artifacts, { recursive: true, force: true });
-  mkdirSync(artifacts, { recursive: true });
+  const stages = new Stages('train e2e', join(root, '.test-artifacts', 'e2e', 'train'));
   const tmp = mkdtempSync(join(tmpdir(), 'gan-e2e-train-'));
   const userDataDir = join(tmp, 'user-data');
-  let server: CodeServer | undefined;
-  let browser: Browser | undefined;
-  let page: Page | undefined;
-  const t0 = Date.now();
-  const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
-  const say = (msg: string) => console.log(`[train e2e ${elapsed()}] ${msg}`);
-  let shots = 0;
-  const shot = async (name: string) => {
-    if (!page) return;
-    const file = await screenshot(page, artifacts, `${String(++shots).padStart(2, '0')}-${name}`);
-    say(`screenshot ${file}`);
-  };
-  /** One stage: bounded, logged, and on failure a screenshot of what was on screen. */
-  const stage = async <T>(name: string, ms: number, fn: () => Promise<T>): Promise<T> => {
-    const s0 = Date.now();
-    say(`${name}…`);
-    try {
-      const r = await withTimeout(name, ms, fn);
-      say(`✔ ${name} (${((Date.now() - s0) / 1000).toFixed(1)} s)`);
-      return r;
-    } catch (err) {
-      await shot(`FAILED-${name}`).catch(() => {});
-      const e = err instanceof Error ? err : new Error(String(err));
-      e.message = `stage "${name}" failed after ${((Date.now() - s0) / 1000).toFixed(1)} s: ${e.message}`;
-      throw e;
-    }
-  };
+  const say = (msg: string) => stages.say(msg);
+  const shot = (name: string) => stages.shot(name);
+  const stage = <T>(name: string, ms: number, fn: () => Promise<T>) => stages.run(name, ms, fn);
 
   try {
     await withTimeout('train e2e scenario', SCENARIO_BUDGET_MS, async () => {
@@ -275,14 +236,7 @@ test('GAN Studio e2e: from "Train GAN" in the palette to samples, stop and resum
       const ganJson = copyWorkspace(root, workspace);
       const fixtureText = readFileSync(ganJson, 'utf8');
 
-      server = await stage('start code-server', 90_000, () =>
-        startCodeServer({ workspace, extensionsDir, userDataDir, logFile: join(artifacts, 'code-server.log'), startTimeoutMs: 80_000 }),
-      );
-      browser = await stage('launch chromium', 60_000, () => launchChromium());
-      page = await stage('open the workbench', 120_000, () =>
-        openWorkbench(browser!, server!.url, { consoleLog: join(artifacts, 'browser-console.log'), viewport: { width: 1600, height: 1000 } }),
-      );
-      const p = page;
+      const p = await stages.openWorkbench({ workspace, extensionsDir, userDataDir });
 
       // ---- 1: an invalid value is reported in Problems, and goes away when fixed ----
       await stage('1 invalid value → Problems → fixed', 120_000, async () => {
@@ -506,18 +460,6 @@ test('GAN Studio e2e: from "Train GAN" in the palette to samples, stop and resum
       await shot('runs-view-stopped');
     });
   } finally {
-    await withTimeout('close chromium', 15_000, async () => browser?.close()).catch(() => {});
-    await withTimeout('stop code-server', 20_000, async () => server?.stop()).catch(() => {});
-    // The extension host's and the trainer's logs are where a failure explains itself.
-    try {
-      if (existsSync(join(userDataDir, 'logs'))) cpSync(join(userDataDir, 'logs'), join(artifacts, 'vscode-logs'), { recursive: true });
-      const runs = join(tmp, 'workspace', '.gan', 'runs');
-      if (existsSync(runs)) cpSync(runs, join(artifacts, 'runs'), { recursive: true, filter: (src) => !src.includes('checkpoints') });
-    } catch {
-      /* best effort */
-    }
-    rmSync(tmp, { recursive: true, force: true });
-    writeFileSync(join(artifacts, 'README.txt'), `Screenshots and logs of test/e2e/trainFromPalette.e2e.test.ts, ${new Date().toISOString()}\n`);
-    console.log(`train e2e artifacts (screenshots, logs): ${artifacts} (${elapsed()})`);
+    await stages.tearDown({ tmp, userDataDir, runsDir: runsDir(join(tmp, 'workspace')), what: 'test/e2e/trainFromPalette.e2e.test.ts' });
   }
 });

@@ -9,14 +9,17 @@ import { join } from 'node:path';
 import { listRuns } from '../../src/protocol/runFiles';
 import { RUN_FILES, type RunInfo } from '../../src/protocol/runFormat';
 
-/** A workspace with one gan.json: the ring example with enough steps to still be training when stopped. */
-export function workspaceFixture(root: string): string {
-  return join(root, 'test', 'fixtures', 'e2e-workspace');
+/**
+ * A workspace folder under test/fixtures with one gan.json. The default is the ring example with
+ * enough steps to still be training when stopped; `e2e-alarms-workspace` is a ring run made to fail.
+ */
+export function workspaceFixture(root: string, fixture = 'e2e-workspace'): string {
+  return join(root, 'test', 'fixtures', fixture);
 }
 
-/** Copies the fixture workspace to `dest` (a fresh temp folder) and returns the gan.json in it. */
-export function copyWorkspace(root: string, dest: string): string {
-  cpSync(workspaceFixture(root), dest, { recursive: true });
+/** Copies a fixture workspace to `dest` (a fresh temp folder) and returns the gan.json in it. */
+export function copyWorkspace(root: string, dest: string, fixture?: string): string {
+  cpSync(workspaceFixture(root, fixture), dest, { recursive: true });
   return join(dest, 'gan.json');
 }
 
