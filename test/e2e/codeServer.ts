@@ -392,6 +392,50 @@ export async function installVsix(
   return { dir, via: 'unzip', manifest, cliError };
 }
 
+/**
+ * Installs the working tree's build as an unpacked extension folder, which VS Code picks up from
+ * the extensions dir like an installed vsix: the files that .vscodeignore lets into the vsix,
+ * copied (not linked, so that a rebuild of dist/ while the test runs does not change what it
+ * tests). For scenarios about the extension's behaviour; the packaging itself is checked by
+ * trainFromPalette.e2e.test.ts, through `npm run package` and installVsix.
+ */
+export function installUnpacked(root: string, extensionsDir: string): { dir: string; files: number } {
+  const { publisher, name, version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Record<string, string>;
+  const shipped = readFileSync(join(root, '.vscodeignore'), 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith('!'))
+    .map((l) => globToRegExp(l.slice(1)));
+  const dir = join(extensionsDir, `${publisher}.${name}-${version}`.toLowerCase());
+  let files = 0;
+  const walk = (rel: string): void => {
+    for (const entry of readdirSync(join(root, rel), { withFileTypes: true })) {
+      const path = rel ? `${rel}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) {
+        if (entry.name !== 'node_modules' && !entry.name.startsWith('.')) walk(path);
+      } else if (shipped.some((re) => re.test(path))) {
+        mkdirSync(dirname(join(dir, path)), { recursive: true });
+        writeFileSync(join(dir, path), readFileSync(join(root, path)));
+        files++;
+      }
+    }
+  };
+  walk('');
+  for (const f of ['package.json', 'dist/extension.js', 'dist/cli.js']) {
+    if (!existsSync(join(dir, f))) throw new Error(`${f} is missing from the build: run \`node scripts/build.mjs\` first`);
+  }
+  return { dir, files };
+}
+
+/** A .vscodeignore pattern (`dist/*.js`, `media/**`) as a RegExp over paths relative to the root. */
+function globToRegExp(glob: string): RegExp {
+  const re = glob
+    .split(/(\*\*\/?|\*)/)
+    .map((part) => (part.startsWith('**') ? '(?:.*/)?' + (part.endsWith('/') ? '' : '.*') : part === '*' ? '[^/]*' : reEscape(part)))
+    .join('');
+  return new RegExp(`^${re}$`);
+}
+
 // ---- browser ----
 
 export const CHROMIUM_ARGS = [
