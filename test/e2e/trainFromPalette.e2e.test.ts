@@ -55,6 +55,7 @@ const SCENARIO_BUDGET_MS = 9 * 60_000;
 const VSIX_MUST_HOLD: [string, RegExp][] = [
   ['the extension bundle', /^extension\/dist\/extension\.js$/],
   ['the trainer CLI bundle', /^extension\/dist\/cli\.js$/],
+  ['the data-parallel worker bundle', /^extension\/dist\/replicaWorker\.js$/],
   ['the tfjs wasm binaries', /^extension\/dist\/wasm\/[^/]+\.wasm$/],
   ['MNIST', /^extension\/dist\/mnist\/[^/]+\.gz$/],
   ['the dashboard bundle', /^extension\/dist\/webview\/dashboard\.js$/],

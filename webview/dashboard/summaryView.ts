@@ -75,7 +75,7 @@ export class SummaryView {
     const eta = info.status === 'running' && sps > 0 ? formatDuration((remaining / sps) * 1000) : info.status === 'completed' ? 'done' : '–';
     const facts: [string, string][] = [
       ['Step', `${formatStep(info.step)} / ${formatStep(info.totalSteps)}`],
-      ['Backend', info.backend ?? '–'],
+      ['Backend', (info.backend ?? '–') + threadsNote(r.config)],
       ['Steps/s', sps > 0 ? sps.toFixed(sps < 10 ? 2 : 1) : '–'],
       ['Elapsed', formatDuration(elapsed)],
       ['ETA', eta],
@@ -115,6 +115,12 @@ export class SummaryView {
       this.configPre.textContent = r.config === null || r.config === undefined ? 'config.json is missing or unreadable' : JSON.stringify(r.config, null, 2);
     }
   }
+}
+
+/** " · 2 threads" when the run trained data-parallel (config.json's training.workers). */
+function threadsNote(config: unknown): string {
+  const workers = (config as { training?: { workers?: unknown } } | null | undefined)?.training?.workers;
+  return typeof workers === 'number' && workers > 1 ? ` · ${workers} threads` : '';
 }
 
 /** Recent speed from the last logged steps; a whole-run average would hide a slowdown. */
