@@ -125,6 +125,8 @@ export async function train(opts: TrainOptions): Promise<TrainOutcome> {
     const checked = validateConfigValue(raw, { fileExists: fileKind(dirname(configPath)) });
     if (!checked.config) throw new InputError(checked.problems.map((p) => formatProblem(resolve(runDir, 'config.json'), p)).join('\n'));
     config = checked.config;
+    // Runs from before training.workers existed trained on one thread; they continue on one.
+    if ((raw as { training?: { workers?: unknown } }).training?.workers === undefined) config = { ...config, training: { ...config.training, workers: 1 } };
   } else {
     if (!opts.configPath) throw new InputError('no gan.json given');
     configPath = resolve(opts.configPath);
