@@ -28,8 +28,13 @@ export interface AlarmThresholds {
   collapseDiversityRatio: number;
   /** Mode collapse: fewer than this share of the mixture's modes (or MNIST classes) covered. */
   collapseModeShare: number;
-  /** Divergence: a loss this many times its running median (and above 1 in size). */
-  divergenceFactor: number;
+  /**
+   * Divergence: a loss's size over a window (its median magnitude, or its median swing from one
+   * logged step to the next) grows to this many times its calmest size since the warm-up.
+   */
+  divergenceGrowth: number;
+  /** …where sizes below this count as this: a many-fold change among small losses is the game. */
+  divergenceFloor: number;
   /** Equilibrium: mean D(x) and D(G(z)) within this of 0.5. */
   equilibriumTolerance: number;
 }
@@ -40,19 +45,41 @@ export const DEFAULT_ALARM_THRESHOLDS: AlarmThresholds = {
   vanishingGradientRatio: 0.1,
   collapseDiversityRatio: 0.35,
   collapseModeShare: 0.5,
-  divergenceFactor: 20,
+  divergenceGrowth: 5,
+  divergenceFloor: 1,
   equilibriumTolerance: 0.05,
 };
 
 /** What detectAlarms needs to know of a run's resolved config (config.json). */
-export function alarmOptionsOf(config: unknown): { probability: boolean; loss: string } {
-  const loss = (config as { loss?: { type?: unknown } } | null)?.loss?.type;
-  const type = typeof loss === 'string' ? loss : 'non-saturating';
-  return { probability: type === 'non-saturating' || type === 'minimax', loss: type };
+export interface AlarmOptions {
+  /** D's outputs are probabilities (non-saturating and minimax losses); the D-based alarms need that. */
+  probability: boolean;
+  /** The loss type: it picks the advice, and says which losses have a meaningful level. */
+  loss: string;
+  /** wasserstein-gp's λ when the config gives it: 0 leaves the critic unbounded. */
+  gradientPenalty?: number;
 }
 
-/** Windows of records before equilibrium is judged (D starts out unable to tell anything apart). */
-const EQUILIBRIUM_GRACE_WINDOWS = 3;
+export function alarmOptionsOf(config: unknown): AlarmOptions {
+  const loss = (config as { loss?: { type?: unknown; gradientPenalty?: unknown } } | null)?.loss;
+  const type = typeof loss?.type === 'string' ? loss.type : 'non-saturating';
+  const opts: AlarmOptions = { probability: type === 'non-saturating' || type === 'minimax', loss: type };
+  if (typeof loss?.gradientPenalty === 'number') opts.gradientPenalty = loss.gradientPenalty;
+  return opts;
+}
+
+/**
+ * Windows of records before equilibrium and divergence are judged: an untrained D says 0.5 to
+ * everything, and the losses of the first steps move fast from their initial values.
+ */
+const WARM_UP_WINDOWS = 3;
+
+/**
+ * Losses whose generator loss is −mean D(G(z)) on an unbounded critic score. Adding a constant to
+ * every score changes nothing in the game, so that loss drifts freely and only its swings mean
+ * anything.
+ */
+const CRITIC_LOSSES = new Set(['wasserstein-gp', 'hinge']);
 
 /** Quality measurements (after step 0) before mode collapse is judged. */
 const COLLAPSE_GRACE = 3;
@@ -76,6 +103,46 @@ function ranges(steps: number[], hit: boolean[]): [number, number][] {
   return out;
 }
 
+/** Where a loss grew most against its calmest size, for the message. */
+interface Growth {
+  /** Index of the record that ends the window. */
+  at: number;
+  ratio: number;
+  size: number;
+  calm: number;
+  /** The size was the loss's swing from one logged step to the next, not its level. */
+  swing: boolean;
+}
+
+/**
+ * Judges one loss for divergence at each record. The loss's size over the window that ends there
+ * is the larger of its level (median |loss|) and its swing (median |change| from one logged step
+ * to the next), so both a loss that climbs and one that oscillates ever wider count, while a slow
+ * drift does not. From the warm-up on, each size is compared with the calmest size seen since,
+ * never taken below `divergenceFloor`. Medians let a single odd batch pass; non-finite values are
+ * left out here and judged on their own.
+ */
+function lossGrowth(xs: number[], w: number, levelCounts: boolean, t: AlarmThresholds): { hit: boolean[]; worst?: Growth } {
+  const hit = xs.map(() => false);
+  let calm = Infinity;
+  let worst: Growth | undefined;
+  for (let i = WARM_UP_WINDOWS * w - 1; i < xs.length; i++) {
+    const win = xs.slice(i + 1 - w, i + 1).filter(Number.isFinite);
+    if (win.length < 2) continue;
+    const level = levelCounts ? median(win.map(Math.abs)) : 0;
+    const swing = median(win.slice(1).map((x, j) => Math.abs(x - win[j])));
+    const size = Math.max(level, swing);
+    calm = Math.min(calm, size);
+    const ratio = size / Math.max(t.divergenceFloor, calm);
+    hit[i] = ratio > t.divergenceGrowth;
+    if (!worst || ratio > worst.ratio) worst = { at: i, ratio, size, calm, swing: swing > level };
+  }
+  return { hit, worst };
+}
+
+/** A number for a message: three significant digits, no exponent for everyday sizes. */
+const fmt = (x: number) => (Math.abs(x) >= 1000 ? x.toExponential(2) : String(Number(x.toPrecision(3))));
+
 /**
  * Judges a run. `probability` says whether D's outputs are probabilities (non-saturating and
  * minimax losses); the D-based alarms only make sense then. `loss` picks the advice.
@@ -83,7 +150,7 @@ function ranges(steps: number[], hit: boolean[]): [number, number][] {
 export function detectAlarms(
   metrics: MetricRecord[],
   quality: QualityRecord[],
-  opts: { probability: boolean; loss: string },
+  opts: AlarmOptions,
   t: AlarmThresholds = DEFAULT_ALARM_THRESHOLDS,
 ): Alarm[] {
   const alarms: Alarm[] = [];
@@ -112,9 +179,9 @@ export function detectAlarms(
         message: `D calls real data real (D(x) ≈ 1) and generated data fake (D(G(z)) ≈ 0), and G's gradient has nearly vanished.${advice}`,
       });
     }
-    // An untrained D also says 0.5 to everything: equilibrium is judged only after the first
-    // EQUILIBRIUM_GRACE_WINDOWS windows, as mode collapse is only after a few measurements.
-    const eq = metrics.map((_, i) => i + 1 >= EQUILIBRIUM_GRACE_WINDOWS * w && Math.abs(dx[i] - 0.5) < t.equilibriumTolerance && Math.abs(dgz[i] - 0.5) < t.equilibriumTolerance);
+    // An untrained D also says 0.5 to everything: equilibrium is judged only after the warm-up,
+    // as mode collapse is only after a few measurements.
+    const eq = metrics.map((_, i) => i + 1 >= WARM_UP_WINDOWS * w && Math.abs(dx[i] - 0.5) < t.equilibriumTolerance && Math.abs(dgz[i] - 0.5) < t.equilibriumTolerance);
     const re = ranges(steps, eq);
     if (re.length > 0) {
       alarms.push({
@@ -127,26 +194,8 @@ export function detectAlarms(
     }
   }
 
-  if (metrics.length >= w) {
-    const bad = metrics.map((m, i) => {
-      if (!Number.isFinite(m.dLoss) || !Number.isFinite(m.gLoss)) return true;
-      if (i < w) return false;
-      const prev = metrics.slice(Math.max(0, i - 5 * w), i);
-      const md = median(prev.map((p) => Math.abs(p.dLoss)));
-      const mg = median(prev.map((p) => Math.abs(p.gLoss)));
-      return (Math.abs(m.dLoss) > Math.max(1, t.divergenceFactor * md)) || (Math.abs(m.gLoss) > Math.max(1, t.divergenceFactor * mg));
-    });
-    const r = ranges(steps, bad);
-    if (r.length > 0) {
-      alarms.push({
-        kind: 'divergence',
-        severity: 'warning',
-        ranges: r,
-        title: 'Losses blow up',
-        message: `A loss jumped to more than ${t.divergenceFactor}× its recent level: the game is diverging or oscillating. Lower the learning rates, use Adam with β1 = 0.5, or switch to wasserstein-gp.`,
-      });
-    }
-  }
+  const divergence = judgeDivergence(metrics, w, opts, t);
+  if (divergence) alarms.push(divergence);
 
   // Mode collapse is judged from the fourth measurement on (an untrained generator is "collapsed"
   // by construction) and must hold at two measurements in a row, so one unlucky batch is no alarm.
@@ -176,4 +225,38 @@ export function detectAlarms(
     });
   }
   return alarms;
+}
+
+const LOSS_NAMES = { dLoss: "D's loss", gLoss: "G's loss" } as const;
+
+/** Divergence or oscillation: a loss grows many-fold after the warm-up, or is NaN or infinite. */
+function judgeDivergence(metrics: MetricRecord[], w: number, opts: AlarmOptions, t: AlarmThresholds): Alarm | undefined {
+  const grown = (['dLoss', 'gLoss'] as const).map((key) => ({ key, ...lossGrowth(metrics.map((m) => m[key]), w, key === 'dLoss' || !CRITIC_LOSSES.has(opts.loss), t) }));
+  const nonFinite = (m: MetricRecord) => !Number.isFinite(m.dLoss) || !Number.isFinite(m.gLoss);
+  const r = ranges(metrics.map((m) => m.step), metrics.map((m, i) => nonFinite(m) || grown.some((g) => g.hit[i])));
+  if (r.length === 0) return undefined;
+
+  const found: string[] = [];
+  const broken = metrics.find(nonFinite);
+  if (broken) {
+    const key = Number.isFinite(broken.dLoss) ? 'gLoss' : 'dLoss';
+    found.push(`${LOSS_NAMES[key]} was ${broken[key]} at step ${broken.step}.`);
+  }
+  let most: { key: keyof typeof LOSS_NAMES; g: Growth } | undefined;
+  for (const { key, worst } of grown) if (worst && worst.ratio > t.divergenceGrowth && (!most || worst.ratio > most.g.ratio)) most = { key, g: worst };
+  if (most) {
+    const { key, g } = most;
+    const [verdict, what] = g.swing
+      ? ['The game oscillates ever wider', `swung by a median ${fmt(g.size)} from one logged step to the next`]
+      : ['The game is diverging', `reached a median size of ${fmt(g.size)}`];
+    const calm = g.calm < t.divergenceFloor ? `${fmt(g.calm)}, counted as ${fmt(t.divergenceFloor)}` : fmt(g.calm);
+    found.push(`${verdict}: over the ${w} logged steps up to step ${metrics[g.at].step}, ${LOSS_NAMES[key]} ${what}, ${fmt(g.ratio)}× its calmest since the warm-up (${calm}).`);
+  }
+  let advice: string;
+  if (opts.loss === 'wasserstein-gp' && opts.gradientPenalty === 0)
+    advice = 'Without its gradient penalty nothing bounds the critic, so its scores and both losses can grow without limit: set "loss": {"type": "wasserstein-gp", "gradientPenalty": 10}. If the losses still swing, lower the learning rates.';
+  else if (CRITIC_LOSSES.has(opts.loss))
+    advice = 'Lower both learning rates (ten times is a good first try), use Adam with β1 = 0.5 and β2 = 0.9, or train the critic more often ("training": {"dStepsPerGStep": 5}).';
+  else advice = 'Lower both learning rates (ten times is a good first try), use Adam with β1 = 0.5, or switch to "loss": {"type": "wasserstein-gp"}, whose gradient penalty keeps the critic in check.';
+  return { kind: 'divergence', severity: 'warning', ranges: r, title: 'Losses diverge', message: `${found.join(' ')} ${advice}` };
 }

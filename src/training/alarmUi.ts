@@ -25,7 +25,8 @@ export function readAlarmSettings(): AlarmThresholds | undefined {
     vanishingGradientRatio: c.get('alarms.vanishingGradientRatio'),
     collapseDiversityRatio: c.get('alarms.collapseDiversityRatio'),
     collapseModeShare: c.get('alarms.collapseModeShare'),
-    divergenceFactor: c.get('alarms.divergenceFactor'),
+    divergenceGrowth: c.get('alarms.divergenceGrowth'),
+    divergenceFloor: c.get('alarms.divergenceFloor'),
     equilibriumTolerance: c.get('alarms.equilibriumTolerance'),
   };
   return thresholdsFrom((k) => values[k], DEFAULT_ALARM_THRESHOLDS);

@@ -91,13 +91,55 @@ describe('alarms on constructed runs', () => {
     assert.deepEqual(detectAlarms(m, [], alarmOptionsOf({ loss: { type: 'wasserstein-gp' } })), []);
   });
 
-  it('losses blowing up, and NaN, are divergence', () => {
-    const blow = metrics(300, { ...healthy, dLoss: (i) => (i >= 200 && i < 205 ? 400 : 1.3) });
-    const a = detectAlarms(blow, [], ns);
+  it('divergence: a loss that climbs many-fold after the warm-up fires from where its windowed median passes the growth', () => {
+    // D's loss sits at 1.3 until record 200, then climbs by 0.5 per record. The median of the
+    // 20-record window passes 5 × 1.3 = 6.5 once 11 of its records have climbed: at record 220.
+    const m = metrics(300, { ...healthy, dLoss: (i) => (i < 200 ? 1.3 : 1.3 + 0.5 * (i - 200)) });
+    const a = detectAlarms(m, [], ns);
     assert.deepEqual(kinds(a), ['divergence']);
-    assert.deepEqual(a[0].ranges, [[2010, 2050]]);
+    assert.deepEqual(a[0].ranges, [[2210, 3000]]);
+    assert.match(a[0].message, /^The game is diverging: over the 20 logged steps up to step 3000, D's loss reached a median size of 46\.3, 35\.6× its calmest since the warm-up \(1\.3\)\./);
+    assert.match(a[0].message, /wasserstein-gp/, 'a probability loss is advised the gradient penalty');
+    // A critic without its penalty is told to put it back; with it, to train the critic more.
+    const noPenalty = detectAlarms(m, [], alarmOptionsOf({ loss: { type: 'wasserstein-gp', gradientPenalty: 0 } }));
+    assert.match(noPenalty[0].message, /"gradientPenalty": 10/);
+    assert.match(detectAlarms(m, [], alarmOptionsOf({ loss: { type: 'wasserstein-gp', gradientPenalty: 10 } }))[0].message, /dStepsPerGStep/);
+  });
+
+  it('divergence: an oscillation whose swing grows many-fold fires though its level hardly moves', () => {
+    // G's loss alternates around 0.8, its swing growing 4 % per record from record 150 on.
+    const amplitude = (i: number) => 0.05 * 1.04 ** Math.max(0, i - 150);
+    const m = metrics(300, { ...healthy, gLoss: (i) => 0.8 + (i % 2 ? 1 : -1) * amplitude(i) });
+    const a = detectAlarms(m, [], ns);
+    assert.deepEqual(kinds(a), ['divergence']);
+    assert.equal(a[0].ranges.length, 1);
+    const [first, last] = a[0].ranges[0];
+    // A swing of 2 × amplitude passes 5 × the floor of 1 at amplitude 2.5, 100 records in.
+    assert.ok(first > 2500 && first <= 2500 + 10 * DEFAULT_ALARM_THRESHOLDS.window, `fires from step ${first}`);
+    assert.equal(last, 3000);
+    assert.match(a[0].message, /^The game oscillates ever wider: .* G's loss swung by a median \d+(\.\d+)? from one logged step to the next/);
+  });
+
+  it('divergence: a critic’s G loss may drift, a probability loss may not; the warm-up and one odd batch are no alarm', () => {
+    // From record 100 G's loss climbs 0.3 per record, to about 60.
+    const drift = metrics(300, { ...healthy, gLoss: (i) => (i < 100 ? 0.8 : 0.8 + 0.3 * (i - 100)) });
+    assert.deepEqual(kinds(detectAlarms(drift, [], ns)), ['divergence']);
+    assert.deepEqual(detectAlarms(drift, [], alarmOptionsOf({ loss: { type: 'wasserstein-gp' } })), []);
+    assert.deepEqual(detectAlarms(drift, [], alarmOptionsOf({ loss: { type: 'hinge' } })), []);
+    // Growth within the first three windows is the game starting, judged from its later level.
+    const start = metrics(300, { ...healthy, dLoss: (i) => (i < 50 ? 0.01 * 1.15 ** i : 11) });
+    assert.deepEqual(detectAlarms(start, [], ns), []);
+    const spike = metrics(300, { ...healthy, dLoss: (i) => (i === 200 ? 400 : 1.3) });
+    assert.deepEqual(detectAlarms(spike, [], ns), []);
+  });
+
+  it('divergence: a NaN or infinite loss fires at its step', () => {
     const nan = metrics(300, { ...healthy, gLoss: (i) => (i === 250 ? NaN : 0.8) });
-    assert.deepEqual(detectAlarms(nan, [], ns).find((x) => x.kind === 'divergence')?.ranges, [[2510, 2510]]);
+    const a = detectAlarms(nan, [], ns);
+    assert.deepEqual(a.find((x) => x.kind === 'divergence')?.ranges, [[2510, 2510]]);
+    assert.match(a[0].message, /^G's loss was NaN at step 2510\./);
+    // Even before a window is full.
+    assert.deepEqual(detectAlarms(metrics(5, { ...healthy, dLoss: (i) => (i === 3 ? Infinity : 1.3) }), [], ns)[0]?.ranges, [[40, 40]]);
   });
 
   it('equilibrium: D says 0.5 to both, as calm information', () => {
@@ -133,13 +175,20 @@ describe('alarms on constructed runs', () => {
     const m = metrics(300, { dReal: (i) => (i < 150 ? 0.62 : 0.995), dFake: (i) => (i < 150 ? 0.38 : 0.004), gGrad: (i) => (i < 150 ? 1 : 0.01) });
     const start = (t: AlarmThresholds) => detectAlarms(m, [], ns, t)[0].ranges[0][0];
     assert.ok(start({ ...DEFAULT_ALARM_THRESHOLDS, window: 5 }) < start(DEFAULT_ALARM_THRESHOLDS));
+    // A loss that climbs to 5.3 (4 × its calm 1.3): silent by default, a warning at growth 3,
+    // silent again when sizes under 2 count as 2.
+    const climb = metrics(300, { ...healthy, dLoss: (i) => (i < 200 ? 1.3 : 5.3) });
+    assert.deepEqual(detectAlarms(climb, [], ns), []);
+    assert.deepEqual(kinds(detectAlarms(climb, [], ns, { ...DEFAULT_ALARM_THRESHOLDS, divergenceGrowth: 3 })), ['divergence']);
+    assert.deepEqual(detectAlarms(climb, [], ns, { ...DEFAULT_ALARM_THRESHOLDS, divergenceGrowth: 3, divergenceFloor: 2 }), []);
   });
 
   it('settings become thresholds; missing or invalid values keep the defaults', () => {
-    const t = thresholdsFrom((k) => ({ window: 7.4, dWinsConfidence: 0.9, divergenceFactor: 'x', equilibriumTolerance: -1 })[k as string], DEFAULT_ALARM_THRESHOLDS);
+    const t = thresholdsFrom((k) => ({ window: 7.4, dWinsConfidence: 0.9, divergenceGrowth: 'x', divergenceFloor: 2, equilibriumTolerance: -1 })[k as string], DEFAULT_ALARM_THRESHOLDS);
     assert.equal(t.window, 7);
     assert.equal(t.dWinsConfidence, 0.9);
-    assert.equal(t.divergenceFactor, DEFAULT_ALARM_THRESHOLDS.divergenceFactor);
+    assert.equal(t.divergenceGrowth, DEFAULT_ALARM_THRESHOLDS.divergenceGrowth);
+    assert.equal(t.divergenceFloor, 2);
     assert.equal(t.equilibriumTolerance, DEFAULT_ALARM_THRESHOLDS.equilibriumTolerance);
   });
 });
