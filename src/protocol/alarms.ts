@@ -84,6 +84,17 @@ const CRITIC_LOSSES = new Set(['wasserstein-gp', 'hinge']);
 /** Quality measurements (after step 0) before mode collapse is judged. */
 const COLLAPSE_GRACE = 3;
 
+/**
+ * Modes or digit classes count as lost only while at least this share of the generated samples
+ * looks like data: lies on some mode (highQuality), or for images within the real features' k-NN
+ * balls (precision). A generator that is still learning covers few modes without having
+ * collapsed: a mode counts as covered when it holds 1 % of all points, and the grid example keeps
+ * most of its points between modes for its first 2000 steps; an untrained MNIST generator draws
+ * blobs that the classifier calls all one digit. A collapsed generator draws good samples of the
+ * few modes it has; one that draws the same poor sample is caught by its diversity.
+ */
+const LOOKS_REAL_SHARE = 0.5;
+
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 const median = (xs: number[]) => {
   if (xs.length === 0) return NaN;
@@ -202,9 +213,9 @@ export function detectAlarms(
   const later = quality.filter((q) => q.step > 0);
   const isCollapsed = (q: QualityRecord) => {
     const lowDiversity = q.realDiversity > 0 && q.diversity < t.collapseDiversityRatio * q.realDiversity;
-    const lostModes = q.modes !== undefined && q.modesCovered !== undefined && q.modesCovered < t.collapseModeShare * q.modes;
+    const lostModes = q.modes !== undefined && q.modesCovered !== undefined && q.modesCovered < t.collapseModeShare * q.modes && (q.highQuality ?? 1) >= LOOKS_REAL_SHARE;
     const total = q.classes?.reduce((a, b) => a + b, 0) ?? 0;
-    const lostClasses = q.classes !== undefined && q.classes.filter((c) => c >= 0.01 * total).length < t.collapseModeShare * q.classes.length;
+    const lostClasses = q.classes !== undefined && q.classes.filter((c) => c >= 0.01 * total).length < t.collapseModeShare * q.classes.length && (q.precision ?? 1) >= LOOKS_REAL_SHARE;
     return lowDiversity || lostModes || lostClasses;
   };
   const raw = later.map((q, i) => i >= COLLAPSE_GRACE && isCollapsed(q));

@@ -160,6 +160,8 @@ describe('alarms on constructed runs', () => {
     const lostModes = detectAlarms(m, quality(30, (i) => (i >= 20 ? { modesCovered: 2 } : {})), ns);
     assert.deepEqual(lostModes[0]?.ranges, [[2000, 2900]]);
     assert.match(lostModes[0].message, /2\/8 modes covered/);
+    // Few modes covered while most points lie between modes is a generator still learning.
+    assert.deepEqual(detectAlarms(m, quality(30, (i) => (i >= 20 ? { modesCovered: 2, highQuality: 0.3 } : {})), ns), []);
     const classes = (k: number) => Array.from({ length: 10 }, (_, c) => (c < k ? 50 : 0));
     const lostClasses = detectAlarms(m, quality(30, (i) => ({ modes: undefined, modesCovered: undefined, classes: i >= 5 ? classes(3) : classes(10) })), ns);
     assert.deepEqual(lostClasses[0]?.ranges, [[500, 2900]]);
