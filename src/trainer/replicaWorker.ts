@@ -5,9 +5,8 @@
  * so a resumed run's workers need nothing from the checkpoint.
  */
 import { parentPort } from 'node:worker_threads';
-import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from './backend';
-import { Gan, disposePart, type Part, type RemotePart } from './gan';
+import { Gan, disposePart, flatten, type Part, type RemotePart } from './gan';
 import { Rng, installAsMathRandom } from './rng';
 import type { FromReplica, ToReplica } from './replicas';
 
@@ -18,10 +17,8 @@ let gan: Gan | undefined;
 
 /** The part's tensors as arrays; every one is disposed. */
 function read(part: Part): RemotePart {
-  const grads = tf.tidy(() => tf.concat(part.grads.map((g) => tf.reshape(g, [-1]))));
-  const out: RemotePart = { grads: grads.dataSync() as Float32Array, sums: part.sums.dataSync() as Float32Array };
+  const out: RemotePart = { grads: flatten(part.grads), sums: part.sums.dataSync() as Float32Array };
   if (part.outputs) out.outputs = { real: part.outputs.real.dataSync() as Float32Array, fake: part.outputs.fake.dataSync() as Float32Array };
-  grads.dispose();
   disposePart(part);
   return out;
 }
