@@ -170,7 +170,7 @@ export function buildRingStep(batch = 256, latent = 2): GanStep {
  * The same two GANs as the trainer runs them (src/trainer/gan.ts, with its statistics and
  * read-backs), optionally data-parallel over worker threads (src/trainer/replicas.ts).
  */
-export async function buildTrainerStep(model: Model, workers: number, backend: BackendName, wasmDir?: string): Promise<GanStep> {
+export async function buildTrainerStep(model: Model, workers: number, backend: BackendName, wasmDir?: string, batch = model === 'dcgan' ? 64 : 256): Promise<GanStep> {
   const adam = (learningRate: number) => ({ type: 'adam', learningRate, beta1: 0.5 });
   const raw =
     model === 'dcgan'
@@ -178,13 +178,13 @@ export async function buildTrainerStep(model: Model, workers: number, backend: B
           data: { type: 'mnist' },
           generator: { preset: 'dcgan', latentDim: 64, filters: 64, activation: 'leakyRelu', batchNorm: true, outputActivation: 'tanh' },
           discriminator: { preset: 'dcgan', filters: 32, activation: 'leakyRelu', batchNorm: false },
-          training: { batchSize: 64, workers, generatorOptimizer: adam(2e-4), discriminatorOptimizer: adam(2e-4) },
+          training: { batchSize: batch, workers, generatorOptimizer: adam(2e-4), discriminatorOptimizer: adam(2e-4) },
         }
       : {
           data: { type: 'ring' },
           generator: { latentDim: 2, hidden: [128, 128], activation: 'relu', batchNorm: false, outputActivation: 'linear' },
           discriminator: { hidden: [128, 128], activation: 'leakyRelu' },
-          training: { batchSize: 256, workers, generatorOptimizer: adam(1e-3), discriminatorOptimizer: adam(1e-3) },
+          training: { batchSize: batch, workers, generatorOptimizer: adam(1e-3), discriminatorOptimizer: adam(1e-3) },
         };
   const config = resolveConfig(raw as Parameters<typeof resolveConfig>[0]);
   const shape: DataShape = model === 'dcgan' ? { dim: 784, imageShape: [28, 28, 1] } : { dim: 2 };
