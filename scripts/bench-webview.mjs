@@ -307,7 +307,7 @@ else {
   console.log(`webview bench: ${STEPS.toLocaleString('en')} steps, ${HISTOGRAMS} histograms, ${SAMPLES} sample grids (headless Chromium)`);
   console.log(`  first render      ${firstMs.toFixed(0)} ms median of ${LOADS} (message handling ${result.firstRenderMs.handlerMs} ms, first frame ${result.firstRenderMs.drawMs} ms)  target < ${TARGET_FIRST_MS} ms  ${firstMs < TARGET_FIRST_MS ? 'ok' : 'OVER'}`);
   console.log(`                    with Float64Array metric columns: ${result.firstRenderTypedColumnsMs.median} ms median`);
-  console.log(`  live update 10/s  main-thread CPU ${cpuMedian.toFixed(2)} ms median, ${cpu95.toFixed(2)} ms p95 per update (${cpuPerUpdate.length} updates, from the trace)  target < ${TARGET_UPDATE_MS} ms  ${cpu95 < TARGET_UPDATE_MS ? 'ok' : 'OVER'}`);
+  console.log(`  live update 10/s  main-thread CPU ${cpuMedian.toFixed(2)} ms median, ${cpu95.toFixed(2)} ms p95 per update (${cpuPerUpdate.length} updates, from the trace)  target p95 < ${TARGET_UPDATE_MS} ms  ${cpu95 < TARGET_UPDATE_MS ? 'ok' : 'OVER'}`);
   console.log(`                    wall clock ${updMedian.toFixed(2)} ms median, ${upd95.toFixed(2)} ms p95, ${longest.toFixed(2)} ms max (handler + frame; includes time lost to other processes)`);
   const load = (await import('node:os')).loadavg()[0];
   if (load > 1.5) console.log(`  note: load average ${load.toFixed(1)} on ${(await import('node:os')).cpus().length} cores while measuring; wall-clock figures are inflated`);

@@ -58,7 +58,7 @@ export interface BenchOptions {
 }
 
 const WARMUP_STEPS = 2;
-const DEFAULT_STEPS = 10;
+const DEFAULT_STEPS = 20;
 /** The pure-JS cpu backend needs minutes for a few DCGAN steps; measured 138 s/step here. */
 const CPU_DCGAN_SECONDS_PER_STEP = 138;
 const CPU_STEPS = 3;
