@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { resolveConfig } from '../../src/config/validateConfig';
@@ -181,4 +181,17 @@ test('a run on two workers records them, repeats exactly, and resumes bit for bi
     assert.ok(wa.equals(readFileSync(join(again, 'checkpoints/step-000012', net, 'weights.bin'))), `${net} weights differ between repeats`);
     assert.ok(wa.equals(readFileSync(join(split, 'checkpoints/step-000012', net, 'weights.bin'))), `${net} weights differ after resume`);
   }
+
+  // The trainer says how it splits a batch; a run from before training.workers existed (no such
+  // key in its config.json) continues on one thread, as it began.
+  const more = runCli(['train', '--resume', a, '--steps', '13']);
+  assert.equal(more.code, 0, more.stderr);
+  assert.match(more.stdout + more.stderr, /data-parallel over 2 threads \(8 \+ 8 rows per batch\)/);
+  const old = JSON.parse(readFileSync(join(again, 'config.json'), 'utf8')) as { training: Record<string, unknown> };
+  delete old.training.workers;
+  writeFileSync(join(again, 'config.json'), JSON.stringify(old, null, 2));
+  const legacy = runCli(['train', '--resume', again, '--steps', '13']);
+  assert.equal(legacy.code, 0, legacy.stderr);
+  assert.match(legacy.stdout + legacy.stderr, /backend wasm; data:/);
+  assert.doesNotMatch(legacy.stdout + legacy.stderr, /data-parallel/);
 });
