@@ -50,6 +50,9 @@ async function trySet(name: BackendName): Promise<boolean> {
  * load is an error that says why.
  */
 export async function initBackend(choice: BackendChoice, wasmDir = defaultWasmDir()): Promise<BackendName> {
+  // Production mode only silences tfjs's console warnings, such as the cpu backend's banner asking
+  // Node users to install tfjs-node: the backend choice is ours, recorded in run.json and shown.
+  tf.enableProdMode();
   registerComparisonGradients();
   const order: BackendName[] = choice === 'auto' ? ['tensorflow', 'wasm', 'cpu'] : [choice];
   for (const name of order) {
