@@ -10,22 +10,13 @@ import { homedir } from 'node:os';
 import { dirname, join, normalize, sep } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
+import { repoRoot } from '../helpers/root';
 
 export const CODE_SERVER_VERSION = '4.100.3';
 export const CHROMIUM_PATH = process.env.GAN_STUDIO_CHROMIUM ?? '/usr/bin/chromium';
 
 /** The repo root: set by scripts/test.mjs, otherwise found from the bundle's location or cwd. */
-export function repoRoot(): string {
-  if (process.env.GAN_STUDIO_ROOT) return process.env.GAN_STUDIO_ROOT;
-  for (const start of [__dirname, process.cwd()]) {
-    for (let dir = start; ; dir = dirname(dir)) {
-      const pkg = join(dir, 'package.json');
-      if (existsSync(pkg) && JSON.parse(readFileSync(pkg, 'utf8')).name === 'gan-studio') return dir;
-      if (dirname(dir) === dir) break;
-    }
-  }
-  throw new Error('cannot find the gan-studio repo root (set GAN_STUDIO_ROOT)');
-}
+export { repoRoot };
 
 /** Same default as scripts/install-code-server.sh. */
 export function codeServerInstallDir(): string {

@@ -12,25 +12,17 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import type * as vscodeTypes from 'vscode';
 import type { GanStudioApi } from '../../src/extension';
 import { readMetrics, readRunInfo } from '../../src/protocol/runFiles';
 import { MIN_STEP_FOR_DASHBOARD, workspaceFixture } from '../e2e/trainScenario';
+import { repoRoot } from '../helpers/root';
 
 const VSCODE_VERSION = '1.100.3';
 const DOWNLOAD_TIMEOUT_MS = 30_000;
 const INSIDE_VSCODE = process.env.GAN_STUDIO_ELECTRON_SUITE === '1';
-
-function repoRoot(): string {
-  if (process.env.GAN_STUDIO_ROOT) return process.env.GAN_STUDIO_ROOT;
-  for (let d = __dirname; dirname(d) !== d; d = dirname(d)) {
-    const pkg = join(d, 'package.json');
-    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'gan-studio') return d;
-  }
-  return process.cwd();
-}
 
 /**
  * Downloads in a child process: a download stuck on a black-holed network would otherwise keep

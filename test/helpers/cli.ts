@@ -3,8 +3,9 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { repoRoot } from './root';
 
-export const ROOT = process.env.GAN_STUDIO_ROOT ?? process.cwd();
+export const ROOT = repoRoot();
 export const CLI = join(ROOT, 'dist', 'cli.js');
 
 export function tmp(prefix: string): string {
@@ -38,6 +39,17 @@ export function writeConfig(dir: string, config: unknown): string {
   const path = join(dir, 'gan.json');
   writeFileSync(path, JSON.stringify(config, null, 2));
   return path;
+}
+
+/** Whether a process with this pid exists (signal 0 probes without signalling). */
+export function alive(pid: number | undefined): boolean {
+  if (pid === undefined) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {

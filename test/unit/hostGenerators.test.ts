@@ -11,17 +11,8 @@ import { listCheckpoints } from '../../src/protocol/runFiles';
 import { Emitter } from '../../src/training/events';
 import { checkGenerated, GeneratorServers, DEFAULT_SERVER_OPTIONS } from '../../src/training/generatorServers';
 import { forkTrainer, type TrainerExit, type TrainerProcess } from '../../src/training/trainerProcess';
-import { CLI, onlyRun, ROOT, runCli, tinyRingConfig, tmp, writeConfig } from '../helpers/cli';
+import { alive, CLI, onlyRun, ROOT, runCli, tinyRingConfig, tmp, writeConfig } from '../helpers/cli';
 
-const alive = (pid: number | undefined): boolean => {
-  if (pid === undefined) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('generator servers with the real `serve`', { skip: existsSync(CLI) ? undefined : `${CLI} not built` }, () => {
   let runDir: string;

@@ -5,18 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { validateConfigText } from '../../src/config/validateConfig';
-
-function repoRoot(): string {
-  if (process.env.GAN_STUDIO_ROOT) return process.env.GAN_STUDIO_ROOT;
-  for (let d = __dirname; dirname(d) !== d; d = dirname(d)) {
-    const pkg = join(d, 'package.json');
-    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'gan-studio') return d;
-  }
-  return process.cwd();
-}
+import { repoRoot } from '../helpers/root';
 
 const root = repoRoot();
 interface Manifest {

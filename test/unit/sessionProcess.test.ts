@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { readRunInfo } from '../../src/protocol/runFiles';
 import { forkTrainer } from '../../src/training/trainerProcess';
 import { TrainingSession } from '../../src/training/trainingSession';
+import { alive } from '../helpers/cli';
 
 // A stand-in trainer. Its first argument names the scenario; it writes a real run.json.
 const SCRIPT = String.raw`
@@ -72,16 +73,6 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 function start(scenario: string, timeouts = { termAfterMs: 300, killAfterMs: 300, exitAfterFinishedMs: 2000 }): TrainingSession {
   const proc = forkTrainer({ cliPath: script, args: [scenario, dir], cwd: dir });
   return new TrainingSession({ process: proc, configPath: join(dir, 'gan.json'), runsDir: dir, timeouts });
-}
-
-function alive(pid: number | undefined): boolean {
-  if (pid === undefined) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe('TrainingSession with a real forked process', () => {

@@ -4,7 +4,7 @@
  * minus the VS Code UI.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -13,15 +13,7 @@ import type { TrainerToHost } from '../../src/protocol/trainerProtocol';
 import { trainArgs } from '../../src/training/trainerArgs';
 import { forkTrainer } from '../../src/training/trainerProcess';
 import { TrainingSession } from '../../src/training/trainingSession';
-
-function repoRoot(): string {
-  if (process.env.GAN_STUDIO_ROOT) return process.env.GAN_STUDIO_ROOT;
-  for (let d = __dirname; dirname(d) !== d; d = dirname(d)) {
-    const pkg = join(d, 'package.json');
-    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'gan-studio') return d;
-  }
-  return process.cwd();
-}
+import { repoRoot } from '../helpers/root';
 
 const root = repoRoot();
 const cli = join(root, 'dist', 'cli.js');
