@@ -14,7 +14,7 @@ import type { RunStore } from '../training/runStore';
 import type { SessionRegistry } from '../training/sessionRegistry';
 import type { LiveFeed, LiveMessage } from './liveFeed';
 import { UpdateCoalescer } from './updateCoalescer';
-import { messageHtml, showUntilReady, webviewHtml, webviewOptions } from './webviewContent';
+import { messageHtml, webviewHtml, webviewOptions } from './webviewContent';
 
 export const DASHBOARD_VIEW_TYPE = 'ganStudio.dashboard';
 export const COMPARE_VIEW_TYPE = 'ganStudio.compare';
@@ -237,8 +237,8 @@ class RunPanel {
     this.runDirs = runDirs.map((d) => resolve(d));
     this.coalescer = new UpdateCoalescer((m) => this.post(m));
     panel.iconPath = vscode.Uri.joinPath(ctx.extensionUri, 'media', 'gan-studio.svg');
+    panel.webview.html = webviewHtml(panel.webview, ctx.extensionUri, 'dashboard', panel.title, kind);
     this.disposables.push(
-      showUntilReady(panel.webview, () => webviewHtml(panel.webview, ctx.extensionUri, 'dashboard', panel.title, kind), () => this.ready),
       this._onDidDispose,
       panel.webview.onDidReceiveMessage((raw) => this.receive(raw)),
       panel.onDidDispose(() => this.dispose()),

@@ -40,28 +40,3 @@ export function messageHtml(message: string): string {
   const esc = message.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] ?? c);
   return `<!DOCTYPE html><html lang="en"><head><meta charset="UTF-8"><meta http-equiv="Content-Security-Policy" content="default-src 'none';"><title>GAN Studio</title></head><body><p>${esc}</p></body></html>`;
 }
-
-/** How long a webview may take to say `ready` before its page is set again. */
-const READY_TIMEOUT_MS = 8_000;
-const READY_RETRIES = 3;
-
-/**
- * Sets a webview's page and sets it again while the page has not said `ready`: VS Code in a
- * browser (code-server, vscode.dev) sometimes fails to register a webview's service worker and
- * leaves it blank for good (microsoft/vscode#125993); a fresh page (new nonce, new iframe)
- * registers anew. Seen here as an empty Samples view about one run in three in the code-server
- * e2e. Harmless where the page loads: it stops at the first `ready`, or after a few tries.
- */
-export function showUntilReady(webview: vscode.Webview, page: () => string, isReady: () => boolean): vscode.Disposable {
-  let tries = 0;
-  let timer: NodeJS.Timeout | undefined;
-  const show = (): void => {
-    webview.html = page();
-    timer = setTimeout(() => {
-      timer = undefined;
-      if (!isReady() && ++tries <= READY_RETRIES) show();
-    }, READY_TIMEOUT_MS);
-  };
-  show();
-  return new vscode.Disposable(() => clearTimeout(timer));
-}

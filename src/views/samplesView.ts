@@ -10,7 +10,7 @@ import { readSamples } from '../protocol/runFiles';
 import { parseWebviewMessage, type HostToWebview } from '../protocol/webviewProtocol';
 import type { LiveFeed } from '../panels/liveFeed';
 import { MAX_UPDATES_PER_SECOND } from '../panels/updateCoalescer';
-import { showUntilReady, webviewHtml, webviewOptions } from '../panels/webviewContent';
+import { webviewHtml, webviewOptions } from '../panels/webviewContent';
 import type { RunEntry, RunStore } from '../training/runStore';
 import type { SessionRegistry } from '../training/sessionRegistry';
 
@@ -57,8 +57,8 @@ export class SamplesView implements vscode.WebviewViewProvider, vscode.Disposabl
     this.ready = false;
     this.roots = this.runs.runsDirs().join('\n');
     view.webview.options = webviewOptions(this.extensionUri, this.runs.runsDirs());
+    view.webview.html = webviewHtml(view.webview, this.extensionUri, 'samples', 'GAN Samples', 'samples-view');
     this.viewDisposables.push(
-      showUntilReady(view.webview, () => webviewHtml(view.webview, this.extensionUri, 'samples', 'GAN Samples', 'samples-view'), () => this.ready),
       view.webview.onDidReceiveMessage((raw) => this.receive(raw)),
       view.onDidDispose(() => {
         this.view = undefined;
