@@ -364,9 +364,18 @@ test('GAN Studio e2e: from "Train GAN" in the palette to samples, stop and resum
       });
 
       // ---- 4: the Samples side view ----
-      const samplesView = await stage('4 Samples view shows the latest sample', 60_000, async () => {
+      const samplesView = await stage('4 Samples view shows the latest sample', 90_000, async () => {
         await runCommand(p, 'GAN Studio: Focus on Samples View');
-        const frame = await findWebviewFrame(p, '#sample-step', 40_000);
+        // code-server sometimes leaves a webview view's outer frame without its content frame (no
+        // error on either side; microsoft/vscode#125993 describes the same blank webviews). A
+        // person would close and reopen the side bar, which gives the view a new frame: so do we,
+        // once, and say so.
+        const frame = await findWebviewFrame(p, '#sample-step', 25_000).catch(async () => {
+          say('the Samples view stayed blank for 25 s; closing and reopening the side bar once');
+          await runCommand(p, 'View: Close Primary Side Bar');
+          await runCommand(p, 'GAN Studio: Focus on Samples View');
+          return findWebviewFrame(p, '#sample-step', 40_000);
+        });
         let why = '';
         const v0 = Date.now();
         const shown = await poll('the Samples view to show the latest sample', 40_000, async () => {
