@@ -40,6 +40,12 @@ async function main() {
       outfile: join(root, 'dist/cli.js'),
       banner: { js: '#!/usr/bin/env node' },
     }),
+    // `gan-studio bench`: bench/ depends on the trainer, and the CLI loads it at run time.
+    esbuild.build({
+      ...nodeCommon,
+      entryPoints: [join(root, 'bench/trainerBench.ts')],
+      outfile: join(root, 'dist/bench.js'),
+    }),
     // A data-parallel replica of the trainer, run in worker threads (src/trainer/replicas.ts).
     esbuild.build({
       ...nodeCommon,
@@ -47,11 +53,11 @@ async function main() {
       outfile: join(root, 'dist/replicaWorker.js'),
     }),
   ];
-  if (existsSync(join(root, 'src/extension.ts'))) {
+  if (existsSync(join(root, 'src/host/extension.ts'))) {
     builds.push(
       esbuild.build({
         ...nodeCommon,
-        entryPoints: [join(root, 'src/extension.ts')],
+        entryPoints: [join(root, 'src/host/extension.ts')],
         outfile: join(root, 'dist/extension.js'),
       }),
     );

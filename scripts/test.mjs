@@ -1,6 +1,7 @@
 // `npm test`: every check that runs on a machine with no GPU and no network.
-// 1. type-check (host/trainer and webview separately: they have different globals),
-// 2. bundle the sources and the tests, 3. run the tests with node's test runner.
+// 1. type-check each area with its own globals (scripts/typecheck.mjs), 2. lint (ESLint with the
+// type-checked rules and the areas' import boundaries), 3. bundle the sources and the tests,
+// 4. run the tests with node's test runner.
 // `npm test -- unit webview` runs only those folders of test/ (unit, webview, e2e, electron).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -25,9 +26,8 @@ function run(cmd, args, label) {
 const needsBrowsers = only.length === 0 || only.some((s) => s === 'webview' || s === 'e2e');
 if (needsBrowsers && !process.env.GAN_STUDIO_SKIP_SETUP) run('bash', ['scripts/install-test-deps.sh'], 'test dependencies');
 
-const tsc = join(root, 'node_modules/typescript/bin/tsc');
-run(process.execPath, [tsc, '--noEmit', '-p', '.'], 'tsc (src, test)');
-if (existsSync(join(root, 'webview/tsconfig.json'))) run(process.execPath, [tsc, '--noEmit', '-p', 'webview'], 'tsc (webview)');
+run(process.execPath, ['scripts/typecheck.mjs'], 'typecheck');
+run(process.execPath, [join(root, 'node_modules/eslint/bin/eslint.js'), '--max-warnings', '0', '.'], 'lint');
 run(process.execPath, ['scripts/build.mjs', '--tests'], 'build');
 
 const suites = ['unit', 'webview', 'e2e', 'electron'].filter((s) => (only.length === 0 || only.includes(s)) && existsSync(join(root, 'out/test', s)));

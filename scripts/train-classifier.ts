@@ -60,7 +60,7 @@ async function main() {
       const loss = tf.tidy(() => {
         const xs = classifierInput(x, BATCH);
         const ys = tf.oneHot(tf.tensor1d(y, 'int32'), 10);
-        return opt.minimize(() => tf.losses.softmaxCrossEntropy(ys, model.apply(xs, { training: true }) as tf.Tensor) as tf.Scalar, true) as tf.Scalar;
+        return opt.minimize(() => tf.losses.softmaxCrossEntropy<tf.Tensor, tf.Scalar>(ys, model.apply(xs, { training: true }) as tf.Tensor), true) as tf.Scalar;
       });
       lossSum += loss.dataSync()[0];
       loss.dispose();

@@ -1,93 +1,60 @@
-/** The resolved shape of a gan.json: every default filled in. The schema is schemas/gan.schema.json. */
+/**
+ * The config's types, derived from the schema (schemas/gan.schema.json, as the constant in
+ * ganSchema.ts) by json-schema-to-ts: nothing here restates a field, a type or an enum. Ajv fills
+ * the schema's defaults (validateConfig.ts), which is why a defaulted field is required below.
+ */
+import type { FromSchema } from 'json-schema-to-ts';
+import { ganSchema } from './ganSchema';
 
-export type ToyDataType = 'ring' | 'grid' | 'spiral' | 'moons' | 'circle';
-export const TOY_DATA_TYPES: readonly ToyDataType[] = ['ring', 'grid', 'spiral', 'moons', 'circle'];
+/** gan.json as a person writes it: what the schema accepts. */
+export type GanJson = FromSchema<typeof ganSchema, { parseIfThenElseKeywords: true; keepDefaultedPropertiesOptional: true }>;
 
-export type VectorNormalize = 'none' | 'standardize' | 'minmax';
-export type ImageNormalize = 'tanh' | 'unit';
+/** gan.json with every schema default filled in, before "auto" is decided. */
+export type GanJsonWithDefaults = FromSchema<typeof ganSchema, { parseIfThenElseKeywords: true }>;
+type Defaulted = GanJsonWithDefaults;
+type DefaultedGenerator = Defaulted['generator'];
+type DefaultedDiscriminator = Defaulted['discriminator'];
 
-export type DataConfig =
-  | { type: ToyDataType; noise: number; scale: number; normalize: VectorNormalize }
-  | { type: 'mnist'; digits: number[] | null; split: 'train' | 'test'; limit: number | null; normalize: ImageNormalize }
-  | { type: 'imageFolder'; path: string; size: number; channels: 1 | 3; limit: number | null; normalize: ImageNormalize }
-  | { type: 'csv'; path: string; header: boolean; columns: (string | number)[] | null; normalize: VectorNormalize };
+/** The choices that "auto" stands for until the config is resolved. */
+type Decided<T> = Exclude<T, 'auto'>;
 
-export type Activation = 'relu' | 'leakyRelu' | 'elu' | 'selu' | 'tanh' | 'sigmoid';
-export type LossType = 'non-saturating' | 'minimax' | 'wasserstein-gp' | 'least-squares' | 'hinge';
-export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
-
-export interface OptimizerConfig {
-  type: 'adam' | 'rmsprop' | 'sgd';
-  learningRate: number;
-  beta1: number;
-  beta2: number;
-  momentum: number;
+export interface GeneratorConfig extends Omit<DefaultedGenerator, 'preset' | 'outputActivation'> {
+  preset: Decided<DefaultedGenerator['preset']>;
+  outputActivation: Decided<DefaultedGenerator['outputActivation']>;
 }
 
-export interface GeneratorConfig {
-  preset: 'mlp' | 'dcgan';
-  latentDim: number;
-  latentDistribution: 'normal' | 'uniform';
-  hidden: number[];
-  filters: number;
-  activation: Activation;
-  batchNorm: boolean;
-  dropout: number;
-  outputActivation: 'tanh' | 'sigmoid' | 'linear';
+export interface DiscriminatorConfig extends Omit<DefaultedDiscriminator, 'preset' | 'outputActivation'> {
+  preset: Decided<DefaultedDiscriminator['preset']>;
+  outputActivation: Decided<DefaultedDiscriminator['outputActivation']>;
 }
 
-export interface DiscriminatorConfig {
-  preset: 'mlp' | 'dcgan';
-  hidden: number[];
-  filters: number;
-  activation: Activation;
-  batchNorm: boolean;
-  dropout: number;
-  outputActivation: 'sigmoid' | 'linear';
-}
-
-export interface GanConfig {
-  name: string;
-  seed: number;
-  backend: BackendChoice;
-  data: DataConfig;
+/**
+ * The resolved config, as a run stores it (config.json): every default filled in and every
+ * "auto" of the networks decided. `training.workers` may stay "auto" until a run starts
+ * (trainer/replicas.ts), and the run's config.json then keeps the number.
+ */
+export interface GanConfig extends Omit<Defaulted, '$schema' | 'generator' | 'discriminator'> {
   generator: GeneratorConfig;
   discriminator: DiscriminatorConfig;
-  loss: { type: LossType; gradientPenalty: number };
-  training: {
-    steps: number;
-    batchSize: number;
-    dStepsPerGStep: number;
-    labelSmoothing: number;
-    generatorOptimizer: OptimizerConfig;
-    discriminatorOptimizer: OptimizerConfig;
-    ema: number;
-    /**
-     * Data-parallel replicas: each holds the two networks in its own backend instance (a worker
-     * thread) and takes an equal share of every batch; their gradients are averaged. "auto" is
-     * resolved when the run starts (trainer/replicas.ts) and the run's config.json keeps the number.
-     */
-    workers: 'auto' | number;
-  };
-  logging: {
-    metricsEvery: number;
-    histogramsEvery: number;
-    samplesEvery: number;
-    checkpointEvery: number;
-    keepCheckpoints: number;
-    histogramBins: number;
-    sampleGrid: [number, number];
-    samplePoints: number;
-    heatmapSize: number;
-    latentSeed: number;
-  };
 }
 
-export function isImageData(data: DataConfig): data is Extract<DataConfig, { type: 'mnist' | 'imageFolder' }> {
+export type DataConfig = GanConfig['data'];
+export type LossType = GanConfig['loss']['type'];
+export type BackendChoice = GanConfig['backend'];
+export type OptimizerConfig = GanConfig['training']['generatorOptimizer'];
+export type Activation = GeneratorConfig['activation'];
+export type ToyData = Extract<DataConfig, { scale: number }>;
+export type ToyDataType = ToyData['type'];
+export type ImageData = Extract<DataConfig, { type: 'mnist' | 'imageFolder' }>;
+
+/** The 2-D toy shapes, read from the schema's data variants. */
+export const TOY_DATA_TYPES: readonly ToyDataType[] = ganSchema.definitions.data.allOf[0].if.properties.type.enum;
+
+export function isImageData(data: DataConfig): data is ImageData {
   return data.type === 'mnist' || data.type === 'imageFolder';
 }
 
-export function isToyData(data: DataConfig): data is Extract<DataConfig, { type: ToyDataType }> {
+export function isToyData(data: DataConfig): data is ToyData {
   return (TOY_DATA_TYPES as readonly string[]).includes(data.type);
 }
 

@@ -4,15 +4,8 @@
  */
 import Ajv, { type ErrorObject } from 'ajv';
 import { parseTree, findNodeAtLocation, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
-import schema from '../../schemas/gan.schema.json';
-import {
-  isImageData,
-  isToyData,
-  lossUsesProbability,
-  type DataConfig,
-  type GanConfig,
-  type OptimizerConfig,
-} from './ganConfig';
+import { isImageData, isToyData, lossUsesProbability, type GanConfig, type GanJson, type GanJsonWithDefaults } from './ganConfig';
+import { ganSchema } from './ganSchema';
 
 export interface ConfigProblem {
   /** JSON pointer of the offending value ("" for the whole document). */
@@ -46,10 +39,11 @@ export interface ValidateOptions {
 }
 
 let compiled: ReturnType<Ajv['compile']> | undefined;
+/** One validator for the checks and the defaults: it fills them into the value it checks. */
 function schemaValidator(): ReturnType<Ajv['compile']> {
   if (!compiled) {
-    const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
-    compiled = ajv.compile(schema);
+    const ajv = new Ajv({ allErrors: true, strict: false, verbose: true, useDefaults: true });
+    compiled = ajv.compile(ganSchema);
   }
   return compiled;
 }
@@ -85,13 +79,14 @@ export function validateConfigText(text: string, options: ValidateOptions = {}):
 
 /** Validation of an already parsed value (no source positions). */
 export function validateConfigValue(value: unknown, options: ValidateOptions = {}): ValidationResult {
-  const validate = schemaValidator();
-  if (!validate(value)) {
-    const problems = dedupe(withoutBranchErrors(validate.errors ?? []).filter((e) => e.keyword !== 'if').map((e) => ({ ...schemaProblem(e), stage: 'schema' as const })));
+  const filled = withDefaults(value);
+  if (!filled) {
+    const errors = schemaValidator().errors ?? [];
+    const problems = dedupe(withoutBranchErrors(errors).filter((e) => e.keyword !== 'if').map((e) => ({ ...schemaProblem(e), stage: 'schema' as const })));
     return { problems };
   }
-  const config = resolveConfig(value as RawConfig);
-  const problems = semanticProblems(config, value as RawConfig, options);
+  const config = decideAuto(filled);
+  const problems = semanticProblems(config, value as GanJson, options);
   return { config: problems.some((p) => p.severity === 'error') ? undefined : config, problems };
 }
 
@@ -314,146 +309,45 @@ function editDistance(a: string, b: string): number {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Defaults
+// Defaults: the schema's own, filled in by Ajv (useDefaults); code decides only what "auto" means.
 
-type RawConfig = {
-  name?: string;
-  seed?: number;
-  backend?: GanConfig['backend'];
-  data: Record<string, unknown> & { type: DataConfig['type'] };
-  generator?: Partial<Record<keyof GanConfig['generator'], unknown>>;
-  discriminator?: Partial<Record<keyof GanConfig['discriminator'], unknown>>;
-  loss?: Partial<GanConfig['loss']>;
-  training?: Partial<Omit<GanConfig['training'], 'generatorOptimizer' | 'discriminatorOptimizer'>> & {
-    generatorOptimizer?: Partial<OptimizerConfig>;
-    discriminatorOptimizer?: Partial<OptimizerConfig>;
-  };
-  logging?: Partial<GanConfig['logging']>;
-};
-
-function resolveData(d: RawConfig['data']): DataConfig {
-  const get = <T>(key: string, fallback: T): T => (d[key] === undefined ? fallback : (d[key] as T));
-  switch (d.type) {
-    case 'ring':
-    case 'grid':
-    case 'spiral':
-    case 'moons':
-    case 'circle':
-      return { type: d.type, noise: get('noise', 0.05), scale: get('scale', 2), normalize: get('normalize', 'none') };
-    case 'mnist':
-      return { type: 'mnist', digits: get('digits', null), split: get('split', 'train'), limit: get('limit', null), normalize: get('normalize', 'tanh') };
-    case 'imageFolder':
-      return {
-        type: 'imageFolder',
-        path: get('path', ''),
-        size: get('size', 28),
-        channels: get('channels', 1),
-        limit: get('limit', null),
-        normalize: get('normalize', 'tanh'),
-      };
-    case 'csv':
-      return { type: 'csv', path: get('path', ''), header: get('header', true), columns: get('columns', null), normalize: get('normalize', 'standardize') };
-  }
+/** Fills every default and decides every "auto" of the networks. Input must satisfy the schema. */
+export function resolveConfig(raw: GanJson): GanConfig {
+  const filled = withDefaults(raw);
+  if (!filled) throw new Error('resolveConfig: the config does not satisfy the schema; validate it first');
+  return decideAuto(filled);
 }
 
-function resolveOptimizer(o: Partial<OptimizerConfig> | undefined): OptimizerConfig {
+/** A copy of a config with the schema's defaults filled in, or undefined when it fails the schema. */
+function withDefaults(value: unknown): GanJsonWithDefaults | undefined {
+  const copy: unknown = value === undefined ? undefined : JSON.parse(JSON.stringify(value));
+  return schemaValidator()(copy) ? (copy as GanJsonWithDefaults) : undefined;
+}
+
+/** "auto" presets follow the data; "auto" outputs follow the data's normalisation and the loss. */
+function decideAuto(c: GanJsonWithDefaults): GanConfig {
+  const { $schema: _schema, ...rest } = c;
+  const image = isImageData(c.data);
+  const preset = (p: 'auto' | 'mlp' | 'dcgan') => (p === 'auto' ? (image ? 'dcgan' : 'mlp') : p);
+  const g = c.generator;
+  const d = c.discriminator;
+  const imageOut = c.data.normalize === 'unit' ? 'sigmoid' : 'tanh';
   return {
-    type: o?.type ?? 'adam',
-    learningRate: o?.learningRate ?? 2e-4,
-    beta1: o?.beta1 ?? 0.5,
-    beta2: o?.beta2 ?? 0.999,
-    momentum: o?.momentum ?? 0,
+    ...rest,
+    generator: { ...g, preset: preset(g.preset), outputActivation: g.outputActivation === 'auto' ? (image ? imageOut : 'linear') : g.outputActivation },
+    discriminator: { ...d, preset: preset(d.preset), outputActivation: d.outputActivation === 'auto' ? (lossUsesProbability(c.loss.type) ? 'sigmoid' : 'linear') : d.outputActivation },
   };
 }
 
-/**
- * The resolved config as a run stores it (config.json): unset options (null) are left out, so
- * the file is itself a valid gan.json that resolves to the same config.
- */
+/** The resolved config as a run stores it (config.json): itself a valid gan.json that resolves to the same config. */
 export function serializeResolvedConfig(config: GanConfig): string {
-  return `${JSON.stringify(config, (_k, v: unknown) => (v === null ? undefined : v), 2)}\n`;
-}
-
-/** Fills every default. Input must already satisfy the schema. */
-export function resolveConfig(raw: RawConfig): GanConfig {
-  const data = resolveData(raw.data);
-  const image = isImageData(data);
-  const lossType = raw.loss?.type ?? 'non-saturating';
-  const g = raw.generator ?? {};
-  const d = raw.discriminator ?? {};
-  const gPreset = g.preset === undefined || g.preset === 'auto' ? (image ? 'dcgan' : 'mlp') : (g.preset as 'mlp' | 'dcgan');
-  const dPreset = d.preset === undefined || d.preset === 'auto' ? (image ? 'dcgan' : 'mlp') : (d.preset as 'mlp' | 'dcgan');
-  const gOut =
-    g.outputActivation === undefined || g.outputActivation === 'auto'
-      ? image
-        ? data.normalize === 'unit'
-          ? 'sigmoid'
-          : 'tanh'
-        : 'linear'
-      : (g.outputActivation as GanConfig['generator']['outputActivation']);
-  const dOut =
-    d.outputActivation === undefined || d.outputActivation === 'auto'
-      ? lossUsesProbability(lossType)
-        ? 'sigmoid'
-        : 'linear'
-      : (d.outputActivation as GanConfig['discriminator']['outputActivation']);
-  const t = raw.training ?? {};
-  const l = raw.logging ?? {};
-  return {
-    name: raw.name ?? 'experiment',
-    seed: raw.seed ?? 42,
-    backend: raw.backend ?? 'auto',
-    data,
-    generator: {
-      preset: gPreset,
-      latentDim: (g.latentDim as number | undefined) ?? 64,
-      latentDistribution: (g.latentDistribution as 'normal' | 'uniform' | undefined) ?? 'normal',
-      hidden: (g.hidden as number[] | undefined) ?? [128, 128],
-      filters: (g.filters as number | undefined) ?? 64,
-      activation: (g.activation as GanConfig['generator']['activation'] | undefined) ?? 'relu',
-      batchNorm: (g.batchNorm as boolean | undefined) ?? true,
-      dropout: (g.dropout as number | undefined) ?? 0,
-      outputActivation: gOut,
-    },
-    discriminator: {
-      preset: dPreset,
-      hidden: (d.hidden as number[] | undefined) ?? [128, 128],
-      filters: (d.filters as number | undefined) ?? 64,
-      activation: (d.activation as GanConfig['discriminator']['activation'] | undefined) ?? 'leakyRelu',
-      batchNorm: (d.batchNorm as boolean | undefined) ?? false,
-      dropout: (d.dropout as number | undefined) ?? 0,
-      outputActivation: dOut,
-    },
-    loss: { type: lossType, gradientPenalty: raw.loss?.gradientPenalty ?? 10 },
-    training: {
-      steps: t.steps ?? 2000,
-      batchSize: t.batchSize ?? 64,
-      dStepsPerGStep: t.dStepsPerGStep ?? 1,
-      labelSmoothing: t.labelSmoothing ?? 0,
-      generatorOptimizer: resolveOptimizer(t.generatorOptimizer),
-      discriminatorOptimizer: resolveOptimizer(t.discriminatorOptimizer),
-      ema: t.ema ?? 0,
-      workers: t.workers ?? 'auto',
-    },
-    logging: {
-      metricsEvery: l.metricsEvery ?? 10,
-      histogramsEvery: l.histogramsEvery ?? 50,
-      samplesEvery: l.samplesEvery ?? 100,
-      checkpointEvery: l.checkpointEvery ?? 500,
-      keepCheckpoints: l.keepCheckpoints ?? 3,
-      histogramBins: l.histogramBins ?? 40,
-      sampleGrid: (l.sampleGrid as [number, number] | undefined) ?? [8, 8],
-      samplePoints: l.samplePoints ?? 512,
-      heatmapSize: l.heatmapSize ?? 48,
-      latentSeed: l.latentSeed ?? 1234,
-    },
-  };
+  return `${JSON.stringify(config, null, 2)}\n`;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Semantic checks: what the schema cannot say.
 
-function semanticProblems(c: GanConfig, raw: RawConfig, options: ValidateOptions): ConfigProblem[] {
+function semanticProblems(c: GanConfig, raw: GanJson, options: ValidateOptions): ConfigProblem[] {
   const out: ConfigProblem[] = [];
   const err = (path: string, message: string, fix?: ConfigProblem['fix']) => out.push({ path, message, severity: 'error', stage: 'semantic', fix });
   const warn = (path: string, message: string, fix?: ConfigProblem['fix']) => out.push({ path, message, severity: 'warning', stage: 'semantic', fix });
@@ -521,7 +415,7 @@ function semanticProblems(c: GanConfig, raw: RawConfig, options: ValidateOptions
   if (c.logging.metricsEvery > c.training.steps) {
     warn('/logging/metricsEvery', `is larger than /training/steps (${c.training.steps}), so no metrics would be logged before the end`);
   }
-  if ((c.data.type === 'mnist' || c.data.type === 'imageFolder') && c.data.limit !== null && c.data.limit < c.training.batchSize) {
+  if ((c.data.type === 'mnist' || c.data.type === 'imageFolder') && c.data.limit !== undefined && c.data.limit < c.training.batchSize) {
     err('/data/limit', `must be at least /training/batchSize (${c.training.batchSize}) (got ${c.data.limit})`);
   }
   if ((c.data.type === 'imageFolder' || c.data.type === 'csv') && options.fileExists) {

@@ -1,17 +1,20 @@
 /**
  * The run directory: the durable record of one training run. Every reader (host, webview feed,
- * CLI, tests) goes through these types and names, so the on-disk format is written down once.
+ * CLI, tests) goes through these schemas and names, so the on-disk format is written down once.
+ * Reading and writing the files is src/runDir/'s job; this file only says what they hold.
  *
  *   <runsDir>/<runId>/
  *     run.json            RunInfo, rewritten atomically on every status change and checkpoint
- *     config.json         the resolved config (defaults filled in)
+ *     config.json         the resolved config (defaults filled in), itself a valid gan.json
  *     metrics.jsonl       one MetricRecord per logged step
  *     histograms.jsonl    one HistogramRecord per histogram step
  *     samples.jsonl       one SampleRecord per sample step (index of samples/)
- *     quality.jsonl       one QualityRecord per sample step (vector data)
+ *     quality.jsonl       one QualityRecord per sample step
  *     samples/            step-000100.png (image data) or step-000100.json (SamplePoints2D)
  *     checkpoints/        step-000500/ … and latest.json (CheckpointPointer)
  */
+import * as v from 'valibot';
+import { count, finite, measure, positive, text } from './fields';
 
 export const RUN_FORMAT_VERSION = 1;
 
@@ -28,76 +31,66 @@ export const RUN_FILES = {
   trainerLog: 'trainer.log',
 } as const;
 
-export type RunStatus = 'running' | 'completed' | 'stopped' | 'failed';
-export const RUN_STATUSES: readonly RunStatus[] = ['running', 'completed', 'stopped', 'failed'];
+export const RUN_STATUSES = ['running', 'completed', 'stopped', 'failed'] as const;
+export const runStatus = v.picklist(RUN_STATUSES);
+export type RunStatus = v.InferOutput<typeof runStatus>;
 
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+export const BACKEND_NAMES = ['tensorflow', 'wasm', 'cpu'] as const;
+export const backendName = v.picklist(BACKEND_NAMES);
+export type BackendName = v.InferOutput<typeof backendName>;
 
-export type DataKind = 'points2d' | 'vector' | 'image';
+export const dataKind = v.picklist(['points2d', 'vector', 'image']);
+export type DataKind = v.InferOutput<typeof dataKind>;
 
-export interface RunError {
+export const runError = v.object({
   /** One line a person can act on. */
-  message: string;
+  message: text,
   /** What went wrong, for code that reacts to it. */
-  kind: 'nan' | 'crash' | 'data' | 'config' | 'killed';
-  step?: number;
-}
+  kind: v.picklist(['nan', 'crash', 'data', 'config', 'killed']),
+  step: v.optional(count),
+});
+export interface RunError extends v.InferOutput<typeof runError> {}
 
-export interface RunInfo {
-  formatVersion: number;
-  id: string;
-  name: string;
-  status: RunStatus;
+export const runInfo = v.object({
+  formatVersion: positive,
+  id: text,
+  name: text,
+  status: runStatus,
   /** Absolute path of the gan.json the run was started from. */
-  configPath: string;
-  backend: BackendName;
-  seed: number;
-  dataKind: DataKind;
+  configPath: text,
+  backend: backendName,
+  seed: count,
+  dataKind,
   /** [height, width, channels] for image data. */
-  imageShape?: [number, number, number];
+  imageShape: v.optional(v.tuple([positive, positive, positive])),
   /** Dimension of one data vector (2 for points2d, h*w*c for images). */
-  dataDim: number;
+  dataDim: positive,
   /** Last step completed (steps are 1-based; 0 means none yet). */
-  step: number;
-  totalSteps: number;
+  step: count,
+  totalSteps: count,
   /** Last step saved in a checkpoint, 0 when there is none. */
-  checkpointStep: number;
-  createdAt: string;
-  updatedAt: string;
-  endedAt?: string;
+  checkpointStep: v.optional(count, 0),
+  createdAt: text,
+  updatedAt: text,
+  endedAt: v.optional(text),
   /** Steps at which the run was resumed, in order. */
-  resumedAt?: number[];
+  resumedAt: v.optional(v.array(count)),
   /** Wall-clock milliseconds spent training, summed over all sessions of the run. */
-  trainingMs: number;
-  error?: RunError;
-  pid?: number;
-}
+  trainingMs: v.optional(finite, 0),
+  /**
+   * The trainer's speed estimate (src/analysis/progress.ts), rewritten with the step: what the
+   * status bar, the dashboard and the terminal all show. Absent before the first estimate.
+   */
+  stepsPerSec: v.optional(finite),
+  /** Seconds left at that speed, while the run trains. */
+  etaSec: v.optional(finite),
+  error: v.optional(runError),
+  /** The trainer process, while it trains. */
+  pid: v.optional(positive),
+});
+export interface RunInfo extends v.InferOutput<typeof runInfo> {}
 
-/** One logged step. Optional fields exist only for some losses or data kinds. */
-export interface MetricRecord {
-  step: number;
-  /** Epoch milliseconds when the step finished. */
-  time: number;
-  /** Training wall time so far, summed across resumes. */
-  wallMs: number;
-  dLoss: number;
-  gLoss: number;
-  /** D's loss on the real batch and on the fake batch (the two terms of dLoss). */
-  dLossReal: number;
-  dLossFake: number;
-  /** Gradient penalty term (wasserstein-gp only), already multiplied by its weight. */
-  gradientPenalty?: number;
-  /** Mean D output on real and fake data: a probability, or the critic's score for Wasserstein. */
-  dReal: number;
-  dFake: number;
-  /** Share of real and fake samples that D classifies correctly (threshold 0.5, or 0 for a critic). */
-  dAccuracy: number;
-  gGradNorm: number;
-  dGradNorm: number;
-  stepMs: number;
-  examplesPerSec: number;
-}
-
+/** The measured fields of a MetricRecord, in chart order. */
 export const METRIC_KEYS = [
   'dLoss',
   'gLoss',
@@ -114,85 +107,139 @@ export const METRIC_KEYS = [
 ] as const;
 export type MetricKey = (typeof METRIC_KEYS)[number];
 
+/** One logged step. Measures are NaN when they were not finite (see fields.ts). */
+export const metricRecord = v.object({
+  step: count,
+  /** Epoch milliseconds when the step finished. */
+  time: finite,
+  /** Training wall time so far, summed across resumes. */
+  wallMs: v.optional(finite, 0),
+  dLoss: measure,
+  gLoss: measure,
+  /** D's loss on the real batch and on the fake batch (the two terms of dLoss). */
+  dLossReal: measure,
+  dLossFake: measure,
+  /** Gradient penalty term (wasserstein-gp only), already multiplied by its weight. */
+  gradientPenalty: v.optional(measure),
+  /** Mean D output on real and fake data: a probability, or the critic's score for Wasserstein. */
+  dReal: measure,
+  dFake: measure,
+  /** Share of real and fake samples that D classifies correctly (threshold 0.5, or 0 for a critic). */
+  dAccuracy: measure,
+  gGradNorm: measure,
+  dGradNorm: measure,
+  stepMs: measure,
+  examplesPerSec: measure,
+});
+export interface MetricRecord extends v.InferOutput<typeof metricRecord> {}
+
+const bins = v.array(count);
+
 /** D's outputs on one real and one fake batch, counted on a fixed bin layout [lo, hi]. */
-export interface HistogramRecord {
-  step: number;
-  lo: number;
-  hi: number;
-  /** Counts per bin; both arrays have the same length. Values outside [lo, hi] go to the end bins. */
-  real: number[];
-  fake: number[];
-}
+export const histogramRecord = v.pipe(
+  v.object({
+    step: count,
+    lo: finite,
+    hi: finite,
+    /** Counts per bin; both arrays have the same length. Values outside [lo, hi] go to the end bins. */
+    real: bins,
+    fake: bins,
+  }),
+  v.check((h) => h.hi > h.lo, 'expected lo<hi'),
+  v.check((h) => h.real.length > 0 && h.real.length === h.fake.length, 'real and fake must have the same number of bins'),
+);
+export interface HistogramRecord extends v.InferOutput<typeof histogramRecord> {}
 
 /**
  * How good and how varied the samples are, measured on the fixed latent batch at sample steps.
  * All distances are in the data's own units.
  */
-export interface QualityRecord {
-  step: number;
+export const qualityRecord = v.object({
+  step: count,
   /** Sliced Wasserstein distance between generated samples and a fixed real sample. */
-  swd: number;
+  swd: measure,
   /** The same distance between two independent real samples: the noise floor of `swd`. */
-  swdFloor: number;
+  swdFloor: measure,
   /** Mean pairwise distance within the generated batch, and within a real batch of the same size. */
-  diversity: number;
-  realDiversity: number;
+  diversity: measure,
+  realDiversity: measure,
   /** Mixtures with known modes (ring, grid): modes holding ≥ 1 % of samples within 3σ. */
-  modesCovered?: number;
-  modes?: number;
+  modesCovered: v.optional(count),
+  modes: v.optional(count),
   /** Share of samples within 3σ of some mode. */
-  highQuality?: number;
+  highQuality: v.optional(measure),
   /** MNIST-shaped images: Fréchet classifier distance to real features (see imageMetrics.ts). */
-  fcd?: number;
+  fcd: v.optional(measure),
   /** The same distance between two real samples: its noise floor. */
-  fcdFloor?: number;
+  fcdFloor: v.optional(measure),
   /** How many generated samples the classifier puts in each class 0–9; empty classes are lost modes. */
-  classes?: number[];
+  classes: v.optional(v.array(count)),
   /** k-NN precision (realistic samples) and recall (data covered) in the classifier's feature space. */
-  precision?: number;
-  recall?: number;
-}
+  precision: v.optional(measure),
+  recall: v.optional(measure),
+});
+export interface QualityRecord extends v.InferOutput<typeof qualityRecord> {}
 
-export interface SampleRecord {
-  step: number;
+const sampleFields = {
+  step: count,
   /** Path relative to the run directory, e.g. "samples/step-000100.png". */
-  file: string;
-  kind: 'image-grid' | 'points2d';
-  rows: number;
-  cols: number;
-}
+  file: text,
+  kind: v.picklist(['image-grid', 'points2d']),
+  rows: positive,
+  cols: positive,
+};
+export const sampleRecord = v.object(sampleFields);
+export interface SampleRecord extends v.InferOutput<typeof sampleRecord> {}
+
+/** A sample record with a URL the webview can load (asWebviewUri in VS Code). */
+export const sampleView = v.object({ ...sampleFields, src: text });
+export interface SampleView extends v.InferOutput<typeof sampleView> {}
+
+const flatPoints = v.pipe(
+  v.array(measure),
+  v.check((a) => a.length % 2 === 0, 'expected a flat [x0, y0, x1, y1, …] array'),
+);
 
 /** The contents of a points2d sample file. */
-export interface SamplePoints2D {
-  step: number;
-  /** Generated points from the fixed latent batch, flat [x0, y0, x1, y1, …]. */
-  fake: number[];
-  /** A fixed real reference sample, flat like `fake`. */
-  real: number[];
-  /** D's output on a regular grid over `bounds`, row-major from (xMin, yMin). */
-  heatmap: { nx: number; ny: number; values: number[] };
-  bounds: { xMin: number; xMax: number; yMin: number; yMax: number };
-}
+export const samplePoints2D = v.pipe(
+  v.object({
+    step: count,
+    /** Generated points from the fixed latent batch, flat [x0, y0, x1, y1, …]. */
+    fake: flatPoints,
+    /** A fixed real reference sample, flat like `fake`. */
+    real: flatPoints,
+    /** D's output on a regular grid over `bounds`, row-major from (xMin, yMin). */
+    heatmap: v.object({ nx: count, ny: count, values: v.array(measure) }),
+    bounds: v.object({ xMin: finite, xMax: finite, yMin: finite, yMax: finite }),
+  }),
+  v.check((p) => p.heatmap.values.length === p.heatmap.nx * p.heatmap.ny, 'the heatmap must hold nx × ny values'),
+);
+export interface SamplePoints2D extends v.InferOutput<typeof samplePoints2D> {}
 
-export interface CheckpointPointer {
-  step: number;
+export const checkpointPointer = v.object({
+  step: count,
   /** Directory name inside checkpoints/, e.g. "step-000500". */
-  dir: string;
-  time: string;
-}
+  dir: v.pipe(v.string(), v.regex(/^step-\d+$/, 'expected a checkpoint folder name')),
+  time: text,
+});
+export interface CheckpointPointer extends v.InferOutput<typeof checkpointPointer> {}
 
 /** state.json inside a checkpoint directory. */
-export interface CheckpointState {
-  formatVersion: number;
-  step: number;
-  /** State of the trainer's seeded generator, so a resumed run draws the same numbers. */
-  rng: number[];
-  trainingMs: number;
+export const checkpointState = v.object({
+  formatVersion: positive,
+  step: count,
+  /**
+   * State of the trainer's seeded generator, so a resumed run draws the same numbers: four words
+   * and the spare normal deviate, NaN (null in the file) when there is none.
+   */
+  rng: v.array(measure),
+  trainingMs: finite,
   /** Names of the optimizer weight files saved beside it. */
-  optimizers: { generator: string; discriminator: string };
+  optimizers: v.object({ generator: text, discriminator: text }),
   /** Generator EMA weights are saved as a third model when enabled. */
-  hasEma: boolean;
-}
+  hasEma: v.boolean(),
+});
+export interface CheckpointState extends v.InferOutput<typeof checkpointState> {}
 
 export function stepFileName(step: number, ext: string): string {
   return `step-${String(step).padStart(6, '0')}.${ext}`;

@@ -1,73 +1,113 @@
 /**
- * Messages between the extension host and a forked trainer process (IPC channel).
- * The trainer is started as `cli.js train <gan.json> --ipc [...]`; everything after that is here.
+ * Messages between the extension host and a trainer process on the IPC channel: a training
+ * (`cli.js train … --ipc`) or a generator server (`cli.js serve <runDir> --ipc`). Each message is
+ * a named schema; each direction is one union with one parser, which every receiver uses.
  */
-import type { BackendName, HistogramRecord, MetricRecord, QualityRecord, RunInfo, RunStatus, SampleRecord } from './runFormat';
+import * as v from 'valibot';
+import { checkMessage, count, finite, integer, measure, positive, text, type Checked } from './fields';
+import { generatedFields, latentFields, shapeHoldsData, zHoldsCount } from './generation';
+import { backendName, histogramRecord, metricRecord, qualityRecord, runInfo, runStatus, sampleRecord } from './runFormat';
 
-/** Host → trainer. */
-export type HostToTrainer =
-  | { type: 'stop' }
-  /** Generate from the current generator, for the latent explorer. `z` is row-major [count, latentDim]. */
-  | { type: 'generate'; requestId: number; z: number[]; count: number };
+// ---- Host → trainer
 
-/** Trainer → host. */
-export type TrainerToHost =
-  | {
-      type: 'started';
-      runId: string;
-      runDir: string;
-      backend: BackendName;
-      totalSteps: number;
-      startStep: number;
-      run: RunInfo;
-    }
-  | { type: 'progress'; step: number; totalSteps: number; dLoss: number; gLoss: number; stepsPerSec: number }
-  | { type: 'metrics'; records: MetricRecord[] }
-  | { type: 'histogram'; record: HistogramRecord }
-  | { type: 'samples'; record: SampleRecord }
-  | { type: 'quality'; record: QualityRecord }
-  | { type: 'checkpoint'; step: number }
-  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
-  | { type: 'generated'; requestId: number; data: number[]; shape: number[] }
-  | { type: 'finished'; status: RunStatus; step: number; error?: string };
+export const stopRequest = v.object({ type: v.literal('stop') });
+export interface StopRequest extends v.InferOutput<typeof stopRequest> {}
 
-const TRAINER_TYPES = new Set([
-  'started',
-  'progress',
-  'metrics',
-  'histogram',
-  'samples',
-  'quality',
-  'checkpoint',
-  'log',
-  'generated',
-  'finished',
+/** Generate from the current generator (a training) or the loaded one (a server). */
+export const generateRequest = v.pipe(v.object({ type: v.literal('generate'), requestId: integer, ...latentFields }), zHoldsCount());
+export interface GenerateRequest extends v.InferOutput<typeof generateRequest> {}
+
+export const hostToTrainer = v.variant('type', [stopRequest, generateRequest]);
+export type HostToTrainer = StopRequest | GenerateRequest;
+
+// ---- Trainer → host
+
+/** The run exists (new, or reopened to resume) and training begins. */
+export const startedMessage = v.object({
+  type: v.literal('started'),
+  runId: text,
+  runDir: text,
+  backend: backendName,
+  totalSteps: count,
+  startStep: count,
+  run: runInfo,
+  /** Threads that train (data-parallel workers, 1 without). */
+  workers: v.optional(positive, 1),
+  /** What the data set is, in words ("MNIST train, 60000 images"). */
+  data: v.optional(text, ''),
+});
+export interface StartedMessage extends v.InferOutput<typeof startedMessage> {}
+
+/** At most ten a second: the step, the latest losses and the one speed estimate. */
+export const progressMessage = v.object({
+  type: v.literal('progress'),
+  step: count,
+  totalSteps: count,
+  dLoss: measure,
+  gLoss: measure,
+  stepsPerSec: finite,
+  /** Seconds left at that speed (src/analysis/progress.ts). */
+  etaSec: v.optional(finite),
+});
+export interface ProgressMessage extends v.InferOutput<typeof progressMessage> {}
+
+export const metricsMessage = v.object({ type: v.literal('metrics'), records: v.array(metricRecord) });
+export interface MetricsMessage extends v.InferOutput<typeof metricsMessage> {}
+
+export const histogramMessage = v.object({ type: v.literal('histogram'), record: histogramRecord });
+export interface HistogramMessage extends v.InferOutput<typeof histogramMessage> {}
+
+export const samplesMessage = v.object({ type: v.literal('samples'), record: sampleRecord });
+export interface SamplesMessage extends v.InferOutput<typeof samplesMessage> {}
+
+export const qualityMessage = v.object({ type: v.literal('quality'), record: qualityRecord });
+export interface QualityMessage extends v.InferOutput<typeof qualityMessage> {}
+
+export const checkpointMessage = v.object({ type: v.literal('checkpoint'), step: count });
+export interface CheckpointMessage extends v.InferOutput<typeof checkpointMessage> {}
+
+/** Free text for the trainer log (the output channel); nothing reads facts out of it. */
+export const logMessage = v.object({ type: v.literal('log'), level: v.picklist(['info', 'warn', 'error']), message: text });
+export interface LogMessage extends v.InferOutput<typeof logMessage> {}
+
+/** The answer to a generate request. */
+export const generatedMessage = v.pipe(v.object({ type: v.literal('generated'), requestId: integer, ...generatedFields }), shapeHoldsData());
+export interface GeneratedMessage extends v.InferOutput<typeof generatedMessage> {}
+
+/** A generate request that could not be answered, and why. */
+export const generateFailedMessage = v.object({ type: v.literal('generateFailed'), requestId: integer, message: text });
+export interface GenerateFailedMessage extends v.InferOutput<typeof generateFailedMessage> {}
+
+/** A generator server loaded its checkpoint and takes requests. */
+export const servingMessage = v.object({ type: v.literal('serving'), step: count, latentDim: positive });
+export interface ServingMessage extends v.InferOutput<typeof servingMessage> {}
+
+/** The last message of a training: how it ended. The process exits after it. */
+export const finishedMessage = v.object({ type: v.literal('finished'), status: runStatus, step: count, error: v.optional(text) });
+export interface FinishedMessage extends v.InferOutput<typeof finishedMessage> {}
+
+export const trainerToHost = v.variant('type', [
+  startedMessage,
+  progressMessage,
+  metricsMessage,
+  histogramMessage,
+  samplesMessage,
+  qualityMessage,
+  checkpointMessage,
+  logMessage,
+  generatedMessage,
+  generateFailedMessage,
+  servingMessage,
+  finishedMessage,
 ]);
+export type TrainerToHost = v.InferOutput<typeof trainerToHost>;
 
-/** Structural check for messages that arrive from the child process. */
-export function isTrainerMessage(value: unknown): value is TrainerToHost {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { type?: unknown }).type === 'string' &&
-    TRAINER_TYPES.has((value as { type: string }).type)
-  );
+/** The one check of what a trainer process says: our own code, but maybe another version or half-written. */
+export function parseTrainerMessage(value: unknown): Checked<TrainerToHost> {
+  return checkMessage(trainerToHost, value);
 }
 
-export function isHostToTrainer(value: unknown): value is HostToTrainer {
-  if (typeof value !== 'object' || value === null) return false;
-  const v = value as Record<string, unknown>;
-  switch (v.type) {
-    case 'stop':
-      return true;
-    case 'generate':
-      return (
-        typeof v.requestId === 'number' &&
-        typeof v.count === 'number' &&
-        Array.isArray(v.z) &&
-        v.z.every((n) => typeof n === 'number')
-      );
-    default:
-      return false;
-  }
+/** The one check of what the host asks of a trainer process. */
+export function parseHostToTrainer(value: unknown): Checked<HostToTrainer> {
+  return checkMessage(hostToTrainer, value);
 }

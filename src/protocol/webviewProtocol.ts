@@ -1,113 +1,148 @@
 /**
  * Messages between the extension host and its webviews (the dashboard panel, compare panels and
  * the Samples side view). The host owns history: a webview posts `ready`, then receives a full
- * `snapshot`, then `append`s. Both directions are validated by the receiver.
+ * `snapshot`, then `append`s. Each direction is one union with one parser, used by its receiver.
  */
-import type { Alarm } from './alarms';
-import type { HistogramRecord, MetricKey, MetricRecord, QualityRecord, RunInfo, SampleRecord } from './runFormat';
+import * as v from 'valibot';
+import type { GanConfig } from '../config/ganConfig';
+import { alarm } from './alarms';
+import { checkMessage, count, integer, runId, text, type Checked } from './fields';
+import { histogramRecord, METRIC_KEYS, metricRecord, qualityRecord, runInfo, runStatus, sampleView, type MetricKey } from './runFormat';
+import { generatedFields, latentFields, shapeHoldsData, zHoldsCount } from './generation';
 
-/** Metrics in columns: one array per key, aligned with `step`. Missing values are null. */
-export type MetricColumns = { step: number[]; wallMs: number[] } & { [K in MetricKey]: (number | null)[] };
+/**
+ * Metrics in columns, aligned with `step`: typed arrays, NaN where a record had no value. They
+ * cross postMessage as blocks of memory rather than as 100 000 separately cloned numbers.
+ */
+export type MetricColumns = { step: Float64Array; wallMs: Float64Array } & Record<MetricKey, Float64Array>;
 
-/** A sample record with a URL the webview can load (asWebviewUri in VS Code). */
-export interface SampleView extends SampleRecord {
-  src: string;
+const COLUMN_KEYS = ['step', 'wallMs', ...METRIC_KEYS] as const;
+
+/** The first column that is not a Float64Array as long as `step`, or undefined. */
+function badColumn(x: unknown): string | undefined {
+  if (typeof x !== 'object' || x === null) return 'the columns are not an object';
+  const cols = x as Record<string, unknown>;
+  const n = cols.step instanceof Float64Array ? cols.step.length : -1;
+  const bad = COLUMN_KEYS.find((k) => !(cols[k] instanceof Float64Array && cols[k].length === n));
+  return bad && `${bad} is not a Float64Array column of ${n}`;
 }
+const metricColumns = v.custom<MetricColumns>(
+  (x) => badColumn(x) === undefined,
+  (issue) => badColumn(issue.input) ?? 'invalid columns',
+);
 
-export interface RunSnapshot {
-  run: RunInfo;
-  /** The resolved config, shown collapsible in the run summary. */
-  config: unknown;
-  metrics: MetricColumns;
-  histograms: HistogramRecord[];
-  /** Sample-quality measures (vector data); absent or empty for runs that have none. */
-  quality?: QualityRecord[];
-  samples: SampleView[];
-  /** A grid of real data for reference (image runs), when the run has one. */
-  realSamples?: SampleView;
-  /** What the host's alarm monitor says about the run (src/protocol/alarms.ts); the one source. */
-  alarms?: Alarm[];
+/**
+ * The run's resolved config. The host read it through the config schema (src/runDir); the webview
+ * cannot run that validator under its CSP (it compiles code), and takes the host's word for it.
+ */
+const resolvedConfig = v.custom<GanConfig | null>((x) => x === null || (typeof x === 'object' && !Array.isArray(x)), 'expected a config object or null');
+
+const steps = v.array(count);
+
+export const runSnapshot = v.object({
+  run: runInfo,
+  config: resolvedConfig,
+  metrics: metricColumns,
+  histograms: v.array(histogramRecord),
+  /** Sample-quality measures; empty for runs that have none. */
+  quality: v.array(qualityRecord),
+  samples: v.array(sampleView),
+  /** A grid of real data for reference, when the run has one. */
+  realSamples: v.optional(sampleView),
+  /** What the host's alarm monitor says about the run: the one source. */
+  alarms: v.array(alarm),
   /** Steps of the complete checkpoints in checkpoints/, oldest first (the latent explorer loads them). */
-  checkpoints?: number[];
+  checkpoints: steps,
+});
+export interface RunSnapshot extends v.InferOutput<typeof runSnapshot> {}
+
+// ---- Host → webview
+
+export const snapshotMessage = v.object({ type: v.literal('snapshot'), snapshot: runSnapshot });
+export interface SnapshotMessage extends v.InferOutput<typeof snapshotMessage> {}
+
+/** What one run added since the snapshot. */
+export const appendMessage = v.object({
+  type: v.literal('append'),
+  runId: text,
+  run: v.optional(runInfo),
+  metrics: v.optional(v.array(metricRecord)),
+  histograms: v.optional(v.array(histogramRecord)),
+  quality: v.optional(v.array(qualityRecord)),
+  samples: v.optional(v.array(sampleView)),
+  /** Checkpoints written since the snapshot. */
+  checkpoints: v.optional(steps),
+});
+export interface AppendMessage extends v.InferOutput<typeof appendMessage> {}
+
+/** The run's alarms changed (live training, or the thresholds in the settings). Replaces the list. */
+export const alarmsMessage = v.object({ type: v.literal('alarms'), runId: text, alarms: v.array(alarm) });
+export interface AlarmsMessage extends v.InferOutput<typeof alarmsMessage> {}
+
+export const compareMessage = v.object({ type: v.literal('compare'), runs: v.array(runSnapshot) });
+export interface CompareMessage extends v.InferOutput<typeof compareMessage> {}
+
+export const runChoice = v.object({ id: text, name: text, status: runStatus });
+export interface RunChoice extends v.InferOutput<typeof runChoice> {}
+
+/** Samples side view: the runs to pick from and the latest sample of the selected one. */
+export const latestSampleMessage = v.object({
+  type: v.literal('latestSample'),
+  runs: v.array(runChoice),
+  selected: v.optional(text),
+  run: v.optional(runInfo),
+  sample: v.optional(sampleView),
+});
+export interface LatestSampleMessage extends v.InferOutput<typeof latestSampleMessage> {}
+
+/** The answer to a webview's generate request. */
+export const generatedReply = v.pipe(v.object({ type: v.literal('generated'), requestId: integer, ...generatedFields }), shapeHoldsData());
+export interface GeneratedReply extends v.InferOutput<typeof generatedReply> {}
+
+/** Something went wrong; `requestId` is set when it answers a generate request. */
+export const errorMessage = v.object({ type: v.literal('error'), message: text, requestId: v.optional(integer) });
+export interface ErrorMessage extends v.InferOutput<typeof errorMessage> {}
+
+export const hostToWebview = v.variant('type', [snapshotMessage, appendMessage, alarmsMessage, compareMessage, latestSampleMessage, generatedReply, errorMessage]);
+export type HostToWebview = v.InferOutput<typeof hostToWebview>;
+
+// ---- Webview → host
+
+export const readyMessage = v.object({ type: v.literal('ready') });
+export const stopRunMessage = v.object({ type: v.literal('stop'), runId });
+export const resumeRunMessage = v.object({ type: v.literal('resume'), runId });
+export const selectRunMessage = v.object({ type: v.literal('selectRun'), runId });
+export const openDashboardMessage = v.object({ type: v.literal('openDashboard'), runId });
+export interface ReadyMessage extends v.InferOutput<typeof readyMessage> {}
+export interface StopRunMessage extends v.InferOutput<typeof stopRunMessage> {}
+export interface ResumeRunMessage extends v.InferOutput<typeof resumeRunMessage> {}
+export interface SelectRunMessage extends v.InferOutput<typeof selectRunMessage> {}
+export interface OpenDashboardMessage extends v.InferOutput<typeof openDashboardMessage> {}
+
+/**
+ * Latent generation. Without `checkpoint`: the running trainer's current generator, or the
+ * latest checkpoint of a finished run; with it: that checkpoint, served by a short-lived process.
+ */
+export const generateSamplesRequest = v.pipe(v.object({ type: v.literal('generate'), requestId: integer, runId, ...latentFields, checkpoint: v.optional(count) }), zHoldsCount());
+export interface GenerateSamplesRequest extends v.InferOutput<typeof generateSamplesRequest> {}
+
+/** A webview's own log line, for the output channel (cut to 2000 characters). */
+export const webviewLogMessage = v.object({
+  type: v.literal('log'),
+  level: v.picklist(['info', 'warn', 'error']),
+  message: v.pipe(v.string(), v.transform((s) => s.slice(0, 2000))),
+});
+export interface WebviewLogMessage extends v.InferOutput<typeof webviewLogMessage> {}
+
+export const webviewToHost = v.variant('type', [readyMessage, stopRunMessage, resumeRunMessage, selectRunMessage, openDashboardMessage, generateSamplesRequest, webviewLogMessage]);
+export type WebviewToHost = v.InferOutput<typeof webviewToHost>;
+
+/** The one check of what a webview says: it is not trusted with anything but these shapes. */
+export function parseWebviewMessage(value: unknown): Checked<WebviewToHost> {
+  return checkMessage(webviewToHost, value);
 }
 
-export type HostToWebview =
-  | { type: 'snapshot'; snapshot: RunSnapshot }
-  | {
-      type: 'append';
-      runId: string;
-      run?: RunInfo;
-      metrics?: MetricRecord[];
-      histograms?: HistogramRecord[];
-      quality?: QualityRecord[];
-      samples?: SampleView[];
-      /** Checkpoints written since the snapshot. */
-      checkpoints?: number[];
-    }
-  /** The run's alarms changed (live training, or the thresholds in the settings). Replaces the list. */
-  | { type: 'alarms'; runId: string; alarms: Alarm[] }
-  | { type: 'compare'; runs: RunSnapshot[] }
-  /** Samples side view: the runs to pick from and the latest sample of the selected one. */
-  | { type: 'latestSample'; runs: { id: string; name: string; status: RunInfo['status'] }[]; selected?: string; run?: RunInfo; sample?: SampleView }
-  | { type: 'generated'; requestId: number; data: number[]; shape: number[] }
-  /** `requestId` is set when the error answers a generate request. */
-  | { type: 'error'; message: string; requestId?: number };
-
-export type WebviewToHost =
-  | { type: 'ready' }
-  | { type: 'stop'; runId: string }
-  | { type: 'resume'; runId: string }
-  | { type: 'selectRun'; runId: string }
-  | { type: 'openDashboard'; runId: string }
-  /**
-   * Latent generation. Without `checkpoint`: the running trainer's current generator, or the
-   * latest checkpoint of a finished run; with it: that checkpoint, served by a short-lived process.
-   */
-  | { type: 'generate'; requestId: number; runId: string; z: number[]; count: number; checkpoint?: number }
-  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
-
-const RUN_ID = /^[A-Za-z0-9._-]{1,200}$/;
-
-function isRunId(v: unknown): v is string {
-  return typeof v === 'string' && RUN_ID.test(v);
-}
-
-/** Validates a message from a webview. Anything not exactly of a known shape is rejected. */
-export function parseWebviewMessage(value: unknown): WebviewToHost | undefined {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-  const v = value as Record<string, unknown>;
-  switch (v.type) {
-    case 'ready':
-      return { type: 'ready' };
-    case 'stop':
-    case 'resume':
-    case 'selectRun':
-    case 'openDashboard':
-      return isRunId(v.runId) ? { type: v.type, runId: v.runId } : undefined;
-    case 'generate': {
-      const { requestId, runId, z, count, checkpoint } = v;
-      if (
-        typeof requestId !== 'number' ||
-        !Number.isInteger(requestId) ||
-        !isRunId(runId) ||
-        typeof count !== 'number' ||
-        !Number.isInteger(count) ||
-        count < 1 ||
-        count > 1024 ||
-        !Array.isArray(z) ||
-        z.length > 1024 * 1024 ||
-        !z.every((n) => typeof n === 'number' && Number.isFinite(n)) ||
-        (checkpoint !== undefined && (typeof checkpoint !== 'number' || !Number.isInteger(checkpoint) || checkpoint < 0))
-      ) {
-        return undefined;
-      }
-      return { type: 'generate', requestId, runId, z: z as number[], count, ...(checkpoint !== undefined ? { checkpoint: checkpoint as number } : {}) };
-    }
-    case 'log':
-      return (v.level === 'info' || v.level === 'warn' || v.level === 'error') && typeof v.message === 'string'
-        ? { type: 'log', level: v.level, message: v.message.slice(0, 2000) }
-        : undefined;
-    default:
-      return undefined;
-  }
+/** The one check of what the host posts, run by every webview before it touches a message. */
+export function parseHostMessage(value: unknown): Checked<HostToWebview> {
+  return checkMessage(hostToWebview, value);
 }

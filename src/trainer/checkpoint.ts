@@ -8,8 +8,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { listCheckpoints, readLatestCheckpoint, writeJsonAtomic } from '../protocol/runFiles';
-import { RUN_FILES, RUN_FORMAT_VERSION, checkpointDirName, type CheckpointState } from '../protocol/runFormat';
+import { writeJsonAtomic } from '../runDir/durableFiles';
+import { listCheckpoints, readLatestCheckpoint } from '../runDir/runReader';
+import { check } from '../protocol/fields';
+import { RUN_FILES, RUN_FORMAT_VERSION, checkpointDirName, checkpointState, type CheckpointState } from '../protocol/runFormat';
 
 function toBuffer(data: tf.io.WeightData | undefined): Buffer {
   if (!data) return Buffer.alloc(0);
@@ -21,7 +23,7 @@ function toBuffer(data: tf.io.WeightData | undefined): Buffer {
 export async function saveLayersModel(model: tfl.LayersModel, dir: string): Promise<void> {
   mkdirSync(dir, { recursive: true });
   await model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
+    tf.io.withSaveHandler((artifacts) => {
       writeFileSync(join(dir, 'weights.bin'), toBuffer(artifacts.weightData));
       const modelJson = {
         modelTopology: artifacts.modelTopology,
@@ -31,7 +33,7 @@ export async function saveLayersModel(model: tfl.LayersModel, dir: string): Prom
         weightsManifest: [{ paths: ['./weights.bin'], weights: artifacts.weightSpecs ?? [] }],
       };
       writeFileSync(join(dir, 'model.json'), JSON.stringify(modelJson));
-      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
+      return Promise.resolve({ modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) });
     }),
   );
 }
@@ -39,19 +41,19 @@ export async function saveLayersModel(model: tfl.LayersModel, dir: string): Prom
 /** An IO handler that reads a saved layers model from disk (tfjs-node's file:// without tfjs-node). */
 export function fileModelHandler(dir: string): tf.io.IOHandler {
   return {
-    load: async () => {
+    load: () => {
       const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as tf.io.ModelJSON;
       const specs = json.weightsManifest.flatMap((g) => g.weights);
       const buffers = json.weightsManifest.flatMap((g) => g.paths.map((p) => readFileSync(join(dir, p))));
       const all = Buffer.concat(buffers);
-      return {
+      return Promise.resolve({
         modelTopology: json.modelTopology,
         format: json.format,
         generatedBy: json.generatedBy,
         convertedBy: json.convertedBy,
         weightSpecs: specs,
         weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength),
-      };
+      });
     },
   };
 }
@@ -180,7 +182,10 @@ export function checkpointPath(runDir: string, step?: number): { dir: string; st
 
 export async function loadCheckpoint(runDir: string, gan: Checkpointable, step?: number): Promise<CheckpointState> {
   const { dir } = checkpointPath(runDir, step);
-  const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as CheckpointState;
+  const statePath = join(dir, 'state.json');
+  const parsed = check(checkpointState, JSON.parse(readFileSync(statePath, 'utf8')));
+  if (!parsed.ok) throw new CheckpointError(`${statePath}: not a GAN Studio checkpoint state (${parsed.reason})`);
+  const state = parsed.value;
   const restore = (model: tfl.LayersModel, sub: string) => {
     const weights = readModelWeights(join(dir, sub));
     if (weights.length !== model.weights.length) {

@@ -3,11 +3,12 @@
  * with `--ipc`, so what a person sees in the terminal and in VS Code comes from one code path.
  */
 import { parseArgs } from 'node:util';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { formatDuration, formatSpeed } from '../analysis/progress';
 import { formatProblem, validateConfigText } from '../config/validateConfig';
-import { readFileSync, statSync } from 'node:fs';
-import { isHostToTrainer, type HostToTrainer, type TrainerToHost } from '../protocol/trainerProtocol';
+import { parseHostToTrainer, type GenerateRequest, type MetricsMessage, type ProgressMessage, type TrainerToHost } from '../protocol/trainerProtocol';
 // The trainer (and with it tfjs) loads only for the commands that train or sample, so that
 // `validate` and `--help` start in a fraction of the time.
 import type { GenerateFn, TrainOutcome } from './trainer';
@@ -146,15 +147,6 @@ function validateCommand(args: string[]): number {
   return EXIT_OK;
 }
 
-function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 0) return '?';
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
-}
-
 async function trainCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(
     args,
@@ -195,10 +187,11 @@ async function trainCommand(args: string[]): Promise<number> {
   });
   let generate: GenerateFn | undefined;
   if (ipc) {
-    process.on('message', (m: unknown) => {
-      if (!isHostToTrainer(m)) return;
-      if (m.type === 'stop') stopRequested = true;
-      else if (m.type === 'generate') answerGenerate(m, generate);
+    process.on('message', (raw: unknown) => {
+      const m = parseHostToTrainer(raw);
+      if (!m.ok) refuse(raw, m.reason);
+      else if (m.value.type === 'stop') stopRequested = true;
+      else answerGenerate(m.value, generate);
     });
     // The host went away: finish cleanly rather than train for nobody.
     process.on('disconnect', () => {
@@ -233,17 +226,13 @@ async function trainCommand(args: string[]): Promise<number> {
 class ProgressDisplay {
   private readonly tty = Boolean(process.stdout.isTTY);
   private lastLine = 0;
-  private started = 0;
-  private startStep = 0;
-  private lastMetrics?: Extract<TrainerToHost, { type: 'metrics' }>['records'][number];
+  private lastMetrics?: MetricsMessage['records'][number];
 
   constructor(private readonly silent: boolean) {}
 
   handle(msg: TrainerToHost): void {
     switch (msg.type) {
       case 'started':
-        this.started = Date.now();
-        this.startStep = msg.startStep;
         if (!this.silent) {
           const verb = msg.startStep > 0 ? `resuming ${msg.runId} at step ${msg.startStep}` : `training ${msg.runId}`;
           process.stdout.write(`${verb} → ${relative(process.cwd(), msg.runDir) || msg.runDir} (backend: ${msg.backend})\n`);
@@ -263,14 +252,11 @@ class ProgressDisplay {
     }
   }
 
-  private progress(msg: Extract<TrainerToHost, { type: 'progress' }>): void {
+  private progress(msg: ProgressMessage): void {
     if (this.silent) return;
-    const elapsed = Date.now() - this.started;
-    const done = msg.step - this.startStep;
-    const eta = done > 0 ? (elapsed / done) * (msg.totalSteps - msg.step) : NaN;
     const m = this.lastMetrics;
     const dx = m ? `  D(x) ${m.dReal.toFixed(2)}  D(G(z)) ${m.dFake.toFixed(2)}` : '';
-    const text = `${msg.step}/${msg.totalSteps}  D ${msg.dLoss.toFixed(3)}  G ${msg.gLoss.toFixed(3)}${dx}  ${msg.stepsPerSec.toFixed(1)} steps/s  ETA ${formatDuration(eta)}`;
+    const text = `${msg.step}/${msg.totalSteps}  D ${msg.dLoss.toFixed(3)}  G ${msg.gLoss.toFixed(3)}${dx}  ${formatSpeed(msg.stepsPerSec)} steps/s  ETA ${formatDuration(msg.etaSec)}`;
     if (this.tty) {
       const width = 24;
       const filled = Math.round((msg.step / msg.totalSteps) * width);
@@ -295,24 +281,26 @@ class ProgressDisplay {
   }
 }
 
-/** Latent explorer requests: at most this many samples at once, so one request cannot stall training. */
-const MAX_GENERATE = 1024;
+/** A request the protocol refuses: one that still has an id gets an answer, so nobody waits for it. */
+function refuse(raw: unknown, reason: string): void {
+  const requestId = (raw as { requestId?: unknown } | null)?.requestId;
+  if (typeof requestId === 'number' && Number.isInteger(requestId) && process.connected) {
+    process.send!({ type: 'generateFailed', requestId, message: `invalid request: ${reason}` } satisfies TrainerToHost);
+  }
+}
 
-function answerGenerate(m: Extract<HostToTrainer, { type: 'generate' }>, generate: GenerateFn | undefined): void {
+/** Answers a latent generate request (already checked by parseHostToTrainer). */
+function answerGenerate(m: GenerateRequest, generate: GenerateFn | undefined): void {
   const reply = (msg: TrainerToHost) => process.connected && process.send!(msg);
   if (!generate) {
-    reply({ type: 'log', level: 'warn', message: `generate ${m.requestId}: the generator is not ready yet` });
-    return;
-  }
-  if (m.count < 1 || m.count > MAX_GENERATE || m.z.length % m.count !== 0) {
-    reply({ type: 'log', level: 'warn', message: `generate ${m.requestId}: ${m.z.length} latent values do not make ${m.count} vectors` });
+    reply({ type: 'generateFailed', requestId: m.requestId, message: 'the generator is not ready yet' });
     return;
   }
   try {
     const { data, shape } = generate(Float32Array.from(m.z), m.count);
     reply({ type: 'generated', requestId: m.requestId, data, shape });
   } catch (err) {
-    reply({ type: 'log', level: 'error', message: `generate ${m.requestId}: ${(err as Error).message}` });
+    reply({ type: 'generateFailed', requestId: m.requestId, message: (err as Error).message });
   }
 }
 
@@ -321,12 +309,14 @@ async function serveCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, { checkpoint: { type: 'string' }, backend: { type: 'string' }, ipc: { type: 'boolean' } }, 'serve');
   if (positionals.length !== 1) throw new UsageError('serve takes one run directory (see "gan-studio serve --help")');
   if (typeof process.send !== 'function') throw new UsageError('serve needs an IPC channel: it is started by the extension');
-  const { loadGenerator } = await import('./generateServer');
-  const g = await loadGenerator(resolve(positionals[0]), intArg('checkpoint', values.checkpoint as string | undefined), (values.backend as BackendChoice | undefined) ?? 'auto');
-  process.send({ type: 'log', level: 'info', message: `serving the generator of step ${g.step} (latent size ${g.latentDim})` } satisfies TrainerToHost);
-  process.on('message', (m: unknown) => {
-    if (isHostToTrainer(m) && m.type === 'generate') answerGenerate(m, g.generate);
-    if (isHostToTrainer(m) && m.type === 'stop') process.exit(EXIT_OK);
+  const { loadRunGenerator } = await import('./runGenerator');
+  const g = await loadRunGenerator(resolve(positionals[0]), intArg('checkpoint', values.checkpoint as string | undefined), (values.backend as BackendChoice | undefined) ?? 'auto');
+  process.send({ type: 'serving', step: g.step, latentDim: g.latentDim } satisfies TrainerToHost);
+  process.on('message', (raw: unknown) => {
+    const m = parseHostToTrainer(raw);
+    if (!m.ok) refuse(raw, m.reason);
+    else if (m.value.type === 'generate') answerGenerate(m.value, g.generate);
+    else process.exit(EXIT_OK);
   });
   await new Promise<void>((r) => process.on('disconnect', () => r()));
   return EXIT_OK;
@@ -344,7 +334,7 @@ async function sampleCommand(args: string[]): Promise<number> {
   const count = intArg('count', values.count as string | undefined) ?? 64;
   const seedText = values.seed as string | undefined;
   if (seedText !== undefined && !/^\d+$/.test(seedText)) throw new UsageError(`--seed must be a non-negative integer (got "${seedText}")`);
-  const { sampleFromRun } = await import('./sampleCommand');
+  const { sampleFromRun } = await import('./sampleFromRun');
   const result = await sampleFromRun({
     runDir: resolve(positionals[0]),
     count,
@@ -361,7 +351,10 @@ async function sampleCommand(args: string[]): Promise<number> {
 
 async function benchCommand(args: string[]): Promise<number> {
   const { values } = parse(args, { steps: { type: 'string' }, backends: { type: 'string' } }, 'bench');
-  const { runBench } = await import('./bench');
+  // The benchmark lives in bench/ and is built beside this bundle; the trainer does not import it.
+  const benchPath = join(__dirname, 'bench.js');
+  if (!existsSync(benchPath)) throw new UsageError(`the benchmark is not built (${benchPath} is missing); run "npm run build"`);
+  const { runBench } = (await import(pathToFileURL(benchPath).href)) as { runBench: (o: { steps?: number; backends?: string[]; log: (line: string) => void }) => Promise<void> };
   await runBench({
     steps: intArg('steps', values.steps as string | undefined),
     backends: (values.backends as string | undefined)?.split(',').map((s) => s.trim()),

@@ -76,7 +76,7 @@ export function flatten(tensors: tf.Tensor[]): Float32Array {
   const out = new Float32Array(tensors.reduce((a, t) => a + t.size, 0));
   let at = 0;
   for (const t of tensors) {
-    out.set(t.dataSync() as Float32Array, at);
+    out.set(t.dataSync(), at);
     at += t.size;
   }
   return out;
@@ -266,11 +266,11 @@ export class Gan {
         const r = this.discriminator.apply(real, { training: true }) as tf.Tensor;
         const f = this.discriminator.apply(fake, { training: true }) as tf.Tensor;
         const t = discriminatorLoss(loss.type, r, f, training.labelSmoothing);
-        let total = tf.add(t.real, t.fake) as tf.Scalar;
+        let total = tf.add<tf.Scalar>(t.real, t.fake);
         let gp: tf.Scalar | undefined;
         if (loss.type === 'wasserstein-gp') {
           gp = this.gradientPenalty(real, fake, n);
-          total = tf.add(total, gp) as tf.Scalar;
+          total = tf.add<tf.Scalar>(total, gp);
         }
         rOut = tf.keep(r);
         fOut = tf.keep(f);
@@ -360,7 +360,7 @@ export class Gan {
     const g = gradOf(xHat);
     const axes = g.shape.slice(1).map((_, i) => i + 1);
     const norm = tf.sqrt(tf.add(tf.sum(tf.square(g), axes), 1e-12));
-    return tf.mul(tf.mean(tf.square(tf.sub(norm, 1))), this.config.loss.gradientPenalty) as tf.Scalar;
+    return tf.mul<tf.Scalar>(tf.mean(tf.square(tf.sub(norm, 1))), this.config.loss.gradientPenalty);
   }
 
   private updateEma(): void {

@@ -18,7 +18,7 @@ export const CLASSIFIER_CLASSES = 10;
 export function classifierInput(pixels01to255OrTanh: Float32Array, n: number, alreadyTanh = true): tf.Tensor4D {
   return tf.tidy(() => {
     const t = tf.tensor4d(pixels01to255OrTanh, [n, 28, 28, 1]);
-    return alreadyTanh ? t : (tf.sub(tf.div(t, 127.5), 1) as tf.Tensor4D);
+    return alreadyTanh ? t : tf.sub<tf.Tensor4D>(tf.div(t, 127.5), 1);
   });
 }
 

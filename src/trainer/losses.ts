@@ -9,7 +9,7 @@ import type { LossType } from '../config/ganConfig';
 function bceWithLogits(x: tf.Tensor, target: number): tf.Scalar {
   return tf.tidy(() => {
     const pos = tf.mul(tf.softplus(tf.neg(x)), target);
-    return (target === 1 ? tf.mean(pos) : tf.mean(tf.add(pos, tf.mul(tf.softplus(x), 1 - target)))) as tf.Scalar;
+    return (target === 1 ? tf.mean(pos) : tf.mean(tf.add(pos, tf.mul(tf.softplus(x), 1 - target))));
   });
 }
 
@@ -31,11 +31,11 @@ export function discriminatorLoss(loss: LossType, r: tf.Tensor, f: tf.Tensor, la
         fake: tf.tidy(() => tf.mul(tf.mean(tf.square(f)), 0.5)),
       };
     case 'wasserstein-gp':
-      return { real: tf.neg(tf.mean(r)) as tf.Scalar, fake: tf.mean(f) as tf.Scalar };
+      return { real: tf.neg(tf.mean<tf.Scalar>(r)), fake: tf.mean<tf.Scalar>(f) };
     case 'hinge':
       return {
-        real: tf.tidy(() => tf.mean(tf.relu(tf.sub(1, r))) as tf.Scalar),
-        fake: tf.tidy(() => tf.mean(tf.relu(tf.add(1, f))) as tf.Scalar),
+        real: tf.tidy(() => tf.mean<tf.Scalar>(tf.relu(tf.sub(1, r)))),
+        fake: tf.tidy(() => tf.mean<tf.Scalar>(tf.relu(tf.add(1, f)))),
       };
   }
 }
@@ -48,9 +48,9 @@ export function generatorLoss(loss: LossType, f: tf.Tensor): tf.Scalar {
       return bceWithLogits(f, 1);
     case 'minimax':
       // minimise log(1 − D(G(z))) = −softplus(f): the original objective, which saturates.
-      return tf.tidy(() => tf.neg(tf.mean(tf.softplus(f))) as tf.Scalar);
+      return tf.tidy(() => tf.neg(tf.mean<tf.Scalar>(tf.softplus(f))));
     case 'least-squares':
-      return tf.tidy(() => tf.mul(tf.mean(tf.square(tf.sub(f, 1))), 0.5) as tf.Scalar);
+      return tf.tidy(() => tf.mul<tf.Scalar>(tf.mean(tf.square(tf.sub(f, 1))), 0.5));
     case 'wasserstein-gp':
     case 'hinge':
       return tf.neg(tf.mean(f)) as tf.Scalar;

@@ -4,9 +4,10 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { formatProblem, validateConfigText, validateConfigValue } from '../config/validateConfig';
+import { SpeedMeter } from '../analysis/progress';
+import { formatProblem, validateConfigText } from '../config/validateConfig';
 import { isImageData, lossUsesProbability, type BackendChoice, type GanConfig } from '../config/ganConfig';
-import { readRunInfo } from '../protocol/runFiles';
+import { loadRunConfig, processAlive, readRunInfo } from '../runDir/runReader';
 import {
   stepFileName,
   type HistogramRecord,
@@ -23,7 +24,7 @@ import { loadDataset, DataError, type Dataset } from './data/dataset';
 import { Gan, shares, type StepResult } from './gan';
 import { WorkerReplica, resolveWorkers } from './replicas';
 import { Rng, installAsMathRandom } from './rng';
-import { RunWriter } from './runWriter';
+import { RunWriter } from '../runDir/runWriter';
 import { meanPairwiseDistance, modeCoverage, randomDirections, slicedWasserstein } from './quality';
 import { classHistogram, frechetDistance, loadClassifier, precisionRecall, type Classifier } from './imageMetrics';
 import { boundsOf, criticRange, histogram, imageGridPng, planeGrid, pointsPng, roundPoints } from './samples';
@@ -121,12 +122,11 @@ export async function train(opts: TrainOptions): Promise<TrainOutcome> {
       throw new InputError(`${runDir}: the run is still training (pid ${info.pid}); stop it first`);
     }
     configPath = info.configPath;
-    const raw = JSON.parse(readFileSync(resolve(runDir, 'config.json'), 'utf8')) as unknown;
-    const checked = validateConfigValue(raw, { fileExists: fileKind(dirname(configPath)) });
-    if (!checked.config) throw new InputError(checked.problems.map((p) => formatProblem(resolve(runDir, 'config.json'), p)).join('\n'));
-    config = checked.config;
-    // Runs from before training.workers existed trained on one thread; they continue on one.
-    if ((raw as { training?: { workers?: unknown } }).training?.workers === undefined) config = { ...config, training: { ...config.training, workers: 1 } };
+    try {
+      config = loadRunConfig(runDir, { fileExists: fileKind(dirname(configPath)) });
+    } catch (err) {
+      throw new InputError((err as Error).message);
+    }
   } else {
     if (!opts.configPath) throw new InputError('no gan.json given');
     configPath = resolve(opts.configPath);
@@ -210,6 +210,8 @@ export async function train(opts: TrainOptions): Promise<TrainOutcome> {
       totalSteps: config.training.steps,
       startStep: resumeStep,
       run: writer.run,
+      workers: gan.replicas,
+      data: dataset.description,
     });
     const threads = gan.replicas > 1 ? `; data-parallel over ${gan.replicas} threads (${shares(config.training.batchSize, gan.replicas).join(' + ')} rows per batch)` : '';
     opts.emit({ type: 'log', level: 'info', message: `backend ${backend}${threads}; data: ${dataset.description}` });
@@ -219,22 +221,13 @@ export async function train(opts: TrainOptions): Promise<TrainOutcome> {
     } catch (err) {
       // An unexpected failure still leaves a readable run that says what happened.
       const message = `step ${writer.run.step + 1}: the trainer failed: ${(err as Error).message}`;
-      writer.update({ status: 'failed', endedAt: new Date().toISOString(), error: { kind: 'crash', message, step: writer.run.step + 1 }, pid: undefined });
+      writer.fail({ kind: 'crash', message, step: writer.run.step + 1 }, writer.run.step);
       opts.emit({ type: 'finished', status: 'failed', step: writer.run.step, error: message });
       throw err;
     }
   } finally {
     gan.dispose();
     classifier?.dispose();
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 
@@ -263,7 +256,8 @@ class TrainingLoop {
   private lastProgress = 0;
   private lastRunInfo = 0;
   private lastMetricsFlush = 0;
-  private stepMsEma = 0;
+  /** The run's speed: the one estimate that every view shows. */
+  private readonly speed = new SpeedMeter();
 
   constructor(
     private readonly config: GanConfig,
@@ -332,7 +326,7 @@ class TrainingLoop {
       if (bad) return this.fail(next, bad);
       step = next;
       this.trainingMs += dt;
-      this.stepMsEma = this.stepMsEma === 0 ? dt : 0.9 * this.stepMsEma + 0.1 * dt;
+      this.speed.tick(step, performance.now());
 
       if (step % logging.metricsEvery === 0 || isLast) this.logMetrics(step, result, dt);
       if (wantHist && result.outputs) this.logHistogram(step, result.outputs);
@@ -351,8 +345,8 @@ class TrainingLoop {
       if (step % logging.samplesEvery !== 0) this.writeSamples(step);
       await this.checkpoint(step);
     }
-    const status: RunStatus = stopped ? 'stopped' : 'completed';
-    this.writer.update({ status, step, trainingMs: Math.round(this.trainingMs), endedAt: new Date().toISOString(), pid: undefined });
+    const status = stopped ? 'stopped' : 'completed';
+    this.writer.finish(status, step, Math.round(this.trainingMs));
     this.emit({ type: 'finished', status, step });
     return { status, step, runDir: this.writer.dir };
   }
@@ -362,14 +356,7 @@ class TrainingLoop {
     const ckpt = this.writer.run.checkpointStep;
     const keep = ckpt > 0 ? `the last good checkpoint (step ${ckpt}) is kept` : 'there is no checkpoint yet';
     const message = `step ${step}: ${what}; training stopped and ${keep}. Try a lower learning rate, a different loss, or gradient clipping.`;
-    this.writer.update({
-      status: 'failed',
-      step: step - 1,
-      trainingMs: Math.round(this.trainingMs),
-      endedAt: new Date().toISOString(),
-      error: { kind: 'nan', message, step },
-      pid: undefined,
-    });
+    this.writer.fail({ kind: 'nan', message, step }, step - 1, Math.round(this.trainingMs));
     this.emit({ type: 'finished', status: 'failed', step: step - 1, error: message });
     return { status: 'failed', step: step - 1, runDir: this.writer.dir, error: message };
   }
@@ -408,7 +395,7 @@ class TrainingLoop {
       this.pendingMetrics = [];
     }
     if (step !== undefined) {
-      this.writer.update({ step, trainingMs: Math.round(this.trainingMs) });
+      this.writer.progress(step, Math.round(this.trainingMs), this.estimate());
       this.lastRunInfo = performance.now();
     }
   }
@@ -528,22 +515,30 @@ class TrainingLoop {
       this.config.logging.keepCheckpoints,
     );
     this.flushMetrics();
-    this.writer.update({ step, checkpointStep: step, trainingMs: Math.round(this.trainingMs) });
+    this.writer.checkpointed(step, Math.round(this.trainingMs));
     this.lastRunInfo = performance.now();
     this.emit({ type: 'checkpoint', step });
+  }
+
+  private estimate(): { stepsPerSec?: number; etaSec?: number } {
+    const stepsPerSec = this.speed.stepsPerSec;
+    const etaSec = this.speed.etaSec(this.config.training.steps);
+    return { ...(stepsPerSec !== undefined ? { stepsPerSec: round3(stepsPerSec) } : {}), ...(etaSec !== undefined ? { etaSec: Math.round(etaSec) } : {}) };
   }
 
   private maybeProgress(step: number, r: StepResult): void {
     const now = performance.now();
     if (now - this.lastProgress < PROGRESS_INTERVAL_MS && step !== this.config.training.steps) return;
     this.lastProgress = now;
+    const { stepsPerSec, etaSec } = this.estimate();
     this.emit({
       type: 'progress',
       step,
       totalSteps: this.config.training.steps,
       dLoss: r.stats.dLoss,
       gLoss: r.stats.gLoss,
-      stepsPerSec: this.stepMsEma > 0 ? 1000 / this.stepMsEma : 0,
+      stepsPerSec: stepsPerSec ?? 0,
+      ...(etaSec !== undefined ? { etaSec } : {}),
     });
     if (now - this.lastRunInfo > RUN_INFO_INTERVAL_MS) this.flushMetrics(step);
   }

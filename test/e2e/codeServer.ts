@@ -489,7 +489,7 @@ export async function runCommand(page: Page, title: string, timeoutMs = 30_000):
     .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${reEscape(title)}\\s*$`) }) })
     .first();
   const deadline = Date.now() + timeoutMs;
-  let seen: string[] = [];
+  let seen: string[];
   for (;;) {
     const left = () => Math.max(1_000, deadline - Date.now());
     try {

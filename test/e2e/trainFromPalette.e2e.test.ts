@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Frame, Page } from 'playwright-core';
-import { readSamples } from '../../src/protocol/runFiles';
+import { readSamples } from '../../src/runDir/runReader';
 import {
   canvasInk,
   ensureCodeServer,

@@ -6,7 +6,7 @@
 // No playwright and no vscode import here, so either side can load it.
 import { cpSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { listRuns } from '../../src/protocol/runFiles';
+import { listRuns } from '../../src/runDir/runReader';
 import { RUN_FILES, type RunInfo } from '../../src/protocol/runFormat';
 
 /**

@@ -15,8 +15,8 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type * as vscodeTypes from 'vscode';
-import type { GanStudioApi } from '../../src/extension';
-import { readMetrics, readRunInfo } from '../../src/protocol/runFiles';
+import type { GanStudioApi } from '../../src/host/extension';
+import { readMetrics, readRunInfo } from '../../src/runDir/runReader';
 import { MIN_STEP_FOR_DASHBOARD, workspaceFixture } from '../e2e/trainScenario';
 import { repoRoot } from '../helpers/root';
 

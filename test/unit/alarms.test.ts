@@ -9,9 +9,11 @@ import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { alarmOptionsOf, DEFAULT_ALARM_THRESHOLDS, detectAlarms, type AlarmThresholds } from '../../src/protocol/alarms';
+import { alarmOptionsOf, DEFAULT_ALARM_THRESHOLDS, detectAlarms, type AlarmThresholds } from '../../src/analysis/alarms';
 import type { MetricRecord, QualityRecord } from '../../src/protocol/runFormat';
-import { AlarmMonitor, judgeFromDisk, thresholdsFrom, type AlarmChange, type RaisedAlarm } from '../../src/training/alarmMonitor';
+import type { GanJson } from '../../src/config/ganConfig';
+import { resolveConfig } from '../../src/config/validateConfig';
+import { AlarmMonitor, judgeFromDisk, thresholdsFrom, type AlarmChange, type RaisedAlarm } from '../../src/host/alarms/alarmMonitor';
 
 /** A seeded wobble, so sequences look like training noise but tests are exact. */
 function noise(seed: number): () => number {
@@ -57,7 +59,9 @@ function quality(n: number, at: (i: number) => Partial<QualityRecord>): QualityR
 }
 
 const healthy: Shape = { dReal: () => 0.62, dFake: () => 0.38 };
-const ns = { probability: true, loss: 'non-saturating' };
+const ns = { probability: true, loss: 'non-saturating' } as const;
+/** The judge's options for a run of the ring example with this loss block, as a run's config.json holds it. */
+const withLoss = (loss: GanJson['loss']) => alarmOptionsOf(resolveConfig({ data: { type: 'ring' }, loss }));
 const kinds = (a: { kind: string }[]) => a.map((x) => x.kind).sort();
 
 describe('alarms on constructed runs', () => {
@@ -67,7 +71,7 @@ describe('alarms on constructed runs', () => {
 
   it('the discriminator wins: D(x) → 1, D(G(z)) → 0 and G’s gradient vanishing, from where it holds', () => {
     const m = metrics(300, { dReal: (i) => (i < 150 ? 0.62 : 0.995), dFake: (i) => (i < 150 ? 0.38 : 0.004), gGrad: (i) => (i < 150 ? 1 : 0.01) });
-    const alarms = detectAlarms(m, quality(30, () => ({})), { probability: true, loss: 'minimax' });
+    const alarms = detectAlarms(m, quality(30, () => ({})), { probability: true, loss: 'minimax' } as const);
     assert.deepEqual(kinds(alarms), ['discriminator-wins']);
     const [first, last] = alarms[0].ranges[0];
     // The windowed mean crosses the thresholds within one window after the change at step 1510.
@@ -88,7 +92,7 @@ describe('alarms on constructed runs', () => {
 
   it('a critic (Wasserstein) is never judged by D ≈ 1 or 0.5', () => {
     const m = metrics(300, { dReal: () => 0.5, dFake: () => 0.5, gGrad: (i) => (i < 100 ? 1 : 0.001) });
-    assert.deepEqual(detectAlarms(m, [], alarmOptionsOf({ loss: { type: 'wasserstein-gp' } })), []);
+    assert.deepEqual(detectAlarms(m, [], withLoss({ type: 'wasserstein-gp' })), []);
   });
 
   it('divergence: a loss that climbs many-fold after the warm-up fires from where its windowed median passes the growth', () => {
@@ -101,9 +105,9 @@ describe('alarms on constructed runs', () => {
     assert.match(a[0].message, /^The game is diverging: over the 20 logged steps up to step 3000, D's loss reached a median size of 46\.3, 35\.6× its calmest since the warm-up \(1\.3\)\./);
     assert.match(a[0].message, /wasserstein-gp/, 'a probability loss is advised the gradient penalty');
     // A critic without its penalty is told to put it back; with it, to train the critic more.
-    const noPenalty = detectAlarms(m, [], alarmOptionsOf({ loss: { type: 'wasserstein-gp', gradientPenalty: 0 } }));
+    const noPenalty = detectAlarms(m, [], withLoss({ type: 'wasserstein-gp', gradientPenalty: 0 }));
     assert.match(noPenalty[0].message, /"gradientPenalty": 10/);
-    assert.match(detectAlarms(m, [], alarmOptionsOf({ loss: { type: 'wasserstein-gp', gradientPenalty: 10 } }))[0].message, /dStepsPerGStep/);
+    assert.match(detectAlarms(m, [], withLoss({ type: 'wasserstein-gp', gradientPenalty: 10 }))[0].message, /dStepsPerGStep/);
   });
 
   it('divergence: an oscillation whose swing grows many-fold fires though its level hardly moves', () => {
@@ -124,8 +128,8 @@ describe('alarms on constructed runs', () => {
     // From record 100 G's loss climbs 0.3 per record, to about 60.
     const drift = metrics(300, { ...healthy, gLoss: (i) => (i < 100 ? 0.8 : 0.8 + 0.3 * (i - 100)) });
     assert.deepEqual(kinds(detectAlarms(drift, [], ns)), ['divergence']);
-    assert.deepEqual(detectAlarms(drift, [], alarmOptionsOf({ loss: { type: 'wasserstein-gp' } })), []);
-    assert.deepEqual(detectAlarms(drift, [], alarmOptionsOf({ loss: { type: 'hinge' } })), []);
+    assert.deepEqual(detectAlarms(drift, [], withLoss({ type: 'wasserstein-gp' })), []);
+    assert.deepEqual(detectAlarms(drift, [], withLoss({ type: 'hinge' })), []);
     // Growth within the first three windows is the game starting, judged from its later level.
     const start = metrics(300, { ...healthy, dLoss: (i) => (i < 50 ? 0.01 * 1.15 ** i : 11) });
     assert.deepEqual(detectAlarms(start, [], ns), []);

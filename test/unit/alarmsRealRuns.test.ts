@@ -12,10 +12,10 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { DEFAULT_ALARM_THRESHOLDS } from '../../src/protocol/alarms';
-import { readMetrics, readQuality, readRunInfo } from '../../src/protocol/runFiles';
+import { DEFAULT_ALARM_THRESHOLDS } from '../../src/analysis/alarms';
+import { readMetrics, readQuality, readRunInfo } from '../../src/runDir/runReader';
 import type { MetricRecord } from '../../src/protocol/runFormat';
-import { judgeFromDisk } from '../../src/training/alarmMonitor';
+import { judgeFromDisk } from '../../src/host/alarms/alarmMonitor';
 import { CLI, ROOT, onlyRun, tmp, writeConfig } from '../helpers/cli';
 
 const FIXTURES = join(ROOT, 'test/fixtures/alarms');

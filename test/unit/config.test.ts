@@ -13,7 +13,7 @@ import {
   type ValidateOptions,
   serializeResolvedConfig,
 } from '../../src/config/validateConfig';
-import type { GanConfig } from '../../src/config/ganConfig';
+import type { GanConfig, GanJson } from '../../src/config/ganConfig';
 
 const ROOT = process.env.GAN_STUDIO_ROOT ?? resolve(__dirname, '../../..');
 
@@ -57,7 +57,7 @@ test('an unknown key is located at the key itself, not its value, with a did-you
   const p = onlyProblem(text);
   assert.equal(p.path, '/data/nosie');
   assert.equal(p.message, 'is not a known property of /data; did you mean "noise"?');
-  assert.equal(text.slice(p.offset!, p.offset! + p.length!), '"nosie"');
+  assert.equal(text.slice(p.offset, p.offset! + p.length!), '"nosie"');
   assert.deepEqual([p.line, p.column], [4, 5]);
 });
 
@@ -81,7 +81,7 @@ test('unknown keys are found at every level, each pointing at its own key', () =
     assert.equal(p.path, path, text);
     assert.equal(p.message, message, text);
     const key = path.split('/').pop()!;
-    assert.equal(text.slice(p.offset!, p.offset! + p.length!), `"${key}"`, text);
+    assert.equal(text.slice(p.offset, p.offset! + p.length!), `"${key}"`, text);
     assert.equal(p.column, text.indexOf(`"${key}"`) + 1, text);
   }
 });
@@ -90,7 +90,7 @@ test('a key with a slash is escaped in the JSON pointer and still located', () =
   const text = '{"data":{"type":"ring"},"a/b~c":1}';
   const p = onlyProblem(text);
   assert.equal(p.path, '/a~1b~0c');
-  assert.equal(text.slice(p.offset!, p.offset! + p.length!), '"a/b~c"');
+  assert.equal(text.slice(p.offset, p.offset! + p.length!), '"a/b~c"');
 });
 
 test('a missing required property is located at the object that lacks it', () => {
@@ -218,16 +218,15 @@ test('a minimal 2-D config resolves to every default', () => {
 
 test('data defaults per type', () => {
   const data = (text: string) => validateConfigText(text).config!.data;
-  assert.deepEqual(data('{"data":{"type":"mnist"}}'), { type: 'mnist', digits: null, split: 'train', limit: null, normalize: 'tanh' });
+  assert.deepEqual(data('{"data":{"type":"mnist"}}'), { type: 'mnist', split: 'train', normalize: 'tanh' });
   assert.deepEqual(data('{"data":{"type":"imageFolder","path":"imgs","size":32}}'), {
     type: 'imageFolder',
     path: 'imgs',
     size: 32,
     channels: 1,
-    limit: null,
     normalize: 'tanh',
   });
-  assert.deepEqual(data('{"data":{"type":"csv","path":"p.csv"}}'), { type: 'csv', path: 'p.csv', header: true, columns: null, normalize: 'standardize' });
+  assert.deepEqual(data('{"data":{"type":"csv","path":"p.csv"}}'), { type: 'csv', path: 'p.csv', header: true, normalize: 'standardize' });
   assert.deepEqual(data('{"data":{"type":"spiral","scale":1}}'), { type: 'spiral', noise: 0.05, scale: 1, normalize: 'none' });
 });
 
@@ -272,7 +271,7 @@ test('a resolved config (what a run stores in config.json) validates again and r
   const again = validateConfigValue(JSON.parse(serializeResolvedConfig(c)));
   assert.deepEqual(again.problems.filter((p) => p.severity === 'error'), []);
   assert.deepEqual(again.config, c);
-  assert.deepEqual(resolveConfig(JSON.parse(serializeResolvedConfig(c))), c);
+  assert.deepEqual(resolveConfig(JSON.parse(serializeResolvedConfig(c)) as GanJson), c);
 });
 
 type SchemaNode = { $ref?: string; default?: unknown; description?: string; markdownDescription?: string; properties?: Record<string, SchemaNode | boolean> };
@@ -283,7 +282,9 @@ test('the schema defaults are the defaults resolveConfig fills in', () => {
   let checked = 0;
   for (const section of ['generator', 'discriminator', 'loss', 'training', 'logging']) {
     for (const [key, prop] of Object.entries(defs[section].properties ?? {})) {
-      if (typeof prop === 'boolean' || prop.default === undefined || prop.default === 'auto') continue;
+      // An object's default ({}) only makes room for its own fields' defaults, checked below.
+      const container = typeof prop !== 'boolean' && typeof prop.default === 'object' && prop.default !== null;
+      if (typeof prop === 'boolean' || prop.default === undefined || prop.default === 'auto' || container) continue;
       assert.deepEqual(c[section][key], prop.default, `/${section}/${key}`);
       checked++;
     }
@@ -329,7 +330,7 @@ test('every property in the schema has a description', () => {
       if (!target.description && !target.markdownDescription) missing.push(`${where}/${key}`);
     }
   };
-  walk(schema as unknown as SchemaNode, '');
+  walk(schema, '');
   for (const [name, def] of Object.entries(defs)) {
     walk(def, `#${name}`);
     for (const branch of def.allOf ?? []) walk(branch.then, `#${name}`);

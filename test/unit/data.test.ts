@@ -169,14 +169,14 @@ test('toy data: ring and circle radii, ring and grid modes', () => {
   const ring = loadDataset(toy('ring'), '.');
   assert.equal(ring.modes?.length, 8);
   assert.equal(ring.modeStd, 0.05);
-  assertClose(ring.modes![2], [0, 2], 1e-12, 'ring mode 2');
+  assertClose(ring.modes[2], [0, 2], 1e-12, 'ring mode 2');
   const grid = loadDataset(toy('grid', { scale: 1 }), '.');
   assert.equal(grid.modes?.length, 25);
-  assert.deepEqual(new Set(grid.modes!.map((m) => m[0])), new Set([-1, -0.5, 0, 0.5, 1]));
+  assert.deepEqual(new Set(grid.modes.map((m) => m[0])), new Set([-1, -0.5, 0, 0.5, 1]));
   // Every sample of the grid is near one of its modes.
   const b = grid.batch(500, new Rng(3));
   for (let i = 0; i < b.length; i += 2) {
-    const near = Math.min(...grid.modes!.map(([mx, my]) => Math.hypot(b[i] - mx, b[i + 1] - my)));
+    const near = Math.min(...grid.modes.map(([mx, my]) => Math.hypot(b[i] - mx, b[i + 1] - my)));
     assert.ok(near < 0.3, `point ${b[i]}, ${b[i + 1]} is ${near} from every mode`);
   }
   assert.equal(loadDataset(toy('spiral'), '.').modes?.length ?? 0, 0);
@@ -219,10 +219,10 @@ test('csv data: loads, standardises, and maps back to the file units', () => {
       const a = Math.round(back[i + 1]);
       assert.ok(a >= 0 && a < 100 && Math.abs(back[i] - (2 * a + 10)) < 1e-3 && Math.abs(back[i + 1] - a) < 1e-3, `row ${back[i]}, ${back[i + 1]}`);
     }
-    const all = loadDataset({ type: 'csv', path: 'v.csv', header: true, columns: null, normalize: 'none' }, dir);
+    const all = loadDataset({ type: 'csv', path: 'v.csv', header: true, normalize: 'none' }, dir);
     assert.deepEqual([all.kind, all.dim], ['vector', 3]);
     assert.deepEqual(Array.from(all.batch(1, new Rng(0))).map((v) => Math.abs(v % 1)), [0, 0, 0]);
-    assert.throws(() => loadDataset({ type: 'csv', path: 'missing.csv', header: true, columns: null, normalize: 'none' }, dir), (e: unknown) =>
+    assert.throws(() => loadDataset({ type: 'csv', path: 'missing.csv', header: true, normalize: 'none' }, dir), (e: unknown) =>
       e instanceof DataError && e.message === `${join(dir, 'missing.csv')}: CSV file not found`,
     );
   } finally {
@@ -250,7 +250,7 @@ test('image folder: PNG and JPEG, subfolders, resize, channels, normalisation an
     writeFileSync(join(dir, 'imgs', 'd-gray.jpg'), jpg.data);
     writeFileSync(join(dir, 'imgs', 'notes.txt'), 'not an image');
 
-    const cfg = { type: 'imageFolder', path: 'imgs', size: 4, channels: 1, limit: null, normalize: 'tanh' } as const;
+    const cfg = { type: 'imageFolder', path: 'imgs', size: 4, channels: 1, normalize: 'tanh' } as const;
     const d = loadDataset(cfg, dir);
     assert.deepEqual([d.kind, d.dim, d.size, d.imageShape], ['image', 16, 4, [4, 4, 1]]);
     assert.match(d.description, /4 images from imgs at 4×4×1/);
@@ -285,7 +285,7 @@ test('image folder: PNG and JPEG, subfolders, resize, channels, normalisation an
 test('image folder: missing, empty and undecodable folders are DataErrors', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gan-images-'));
   try {
-    const cfg = { type: 'imageFolder', path: 'imgs', size: 4, channels: 1, limit: null, normalize: 'tanh' } as const;
+    const cfg = { type: 'imageFolder', path: 'imgs', size: 4, channels: 1, normalize: 'tanh' } as const;
     assert.throws(() => loadDataset(cfg, dir), (e: unknown) => e instanceof DataError && e.message === `${join(dir, 'imgs')}: image folder not found`);
     mkdirSync(join(dir, 'imgs'));
     writeFileSync(join(dir, 'imgs', 'readme.md'), '#');
@@ -315,7 +315,7 @@ function pixelsOf(d: Dataset, n: number, seed: number): Uint8Array[] {
 }
 
 test('mnist: 28×28 gray images, tanh scaled, limit respected', () => {
-  const d = loadDataset({ type: 'mnist', digits: null, split: 'test', limit: 300, normalize: 'tanh' }, '.');
+  const d = loadDataset({ type: 'mnist', split: 'test', limit: 300, normalize: 'tanh' }, '.');
   assert.deepEqual([d.kind, d.dim, d.size, d.imageShape], ['image', 784, 300, [28, 28, 1]]);
   assert.match(d.description, /MNIST test, all digits, 300 images/);
   const b = d.batch(64, new Rng(1));
@@ -324,7 +324,7 @@ test('mnist: 28×28 gray images, tanh scaled, limit respected', () => {
   assert.equal(s.max, 1);
   // MNIST is mostly background: the mean pixel is about 0.13 of full scale, i.e. -0.74 in [-1, 1].
   assert.ok(s.mean > -0.8 && s.mean < -0.68, `mean ${s.mean}`);
-  const unit = loadDataset({ type: 'mnist', digits: null, split: 'test', limit: 300, normalize: 'unit' }, '.');
+  const unit = loadDataset({ type: 'mnist', split: 'test', limit: 300, normalize: 'unit' }, '.');
   const u = stats(unit.batch(64, new Rng(1)), 1, 0);
   assert.deepEqual([u.min, u.max], [0, 1]);
   assert.ok(Math.abs(u.mean - (s.mean + 1) / 2) < 1e-6, 'same images, other scale');

@@ -36,7 +36,8 @@ for (const backend of ['cpu', 'wasm'] as const) {
       let last;
       for (let i = 0; i < 10; i++) last = await step(i % 2 === 0);
       assert.equal(tf.memory().numTensors, before, 'tensor count grew across steps');
-      const s = last!.stats;
+      assert.ok(last, 'the steps returned results');
+      const s = last.stats;
       for (const [k, v] of Object.entries(s)) assert.ok(Number.isFinite(v), `${k} = ${v}`);
       assert.equal(s.gradientPenalty !== undefined, loss === 'wasserstein-gp');
       if (loss === 'non-saturating' || loss === 'minimax') {

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { MetricRecord, RunInfo } from '../../src/protocol/runFormat';
 import type { RunSnapshot } from '../../src/protocol/webviewProtocol';
-import { toColumns } from '../../src/protocol/runFiles';
-import { UpdateCoalescer, type AppendMessage } from '../../src/panels/updateCoalescer';
+import { toColumns } from '../../src/runDir/runReader';
+import { UpdateCoalescer, type AppendMessage } from '../../src/host/panels/updateCoalescer';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -47,7 +47,10 @@ describe('UpdateCoalescer', () => {
       config: null,
       metrics: toColumns([metric(10), metric(20)]),
       histograms: [{ step: 20, lo: 0, hi: 1, real: [1], fake: [1] }],
+      quality: [],
       samples: [{ step: 20, file: 'samples/step-000020.json', kind: 'points2d', rows: 1, cols: 1, src: 'x' }],
+      alarms: [],
+      checkpoints: [],
     };
     c.push({ runId: 'r', metrics: [metric(20)] });
     c.snapshotSent(snapshot);

@@ -7,10 +7,11 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { listCheckpoints } from '../../src/protocol/runFiles';
-import { Emitter } from '../../src/training/events';
-import { checkGenerated, GeneratorServers, DEFAULT_SERVER_OPTIONS } from '../../src/training/generatorServers';
-import { forkTrainer, type TrainerExit, type TrainerProcess } from '../../src/training/trainerProcess';
+import { listCheckpoints } from '../../src/runDir/runReader';
+import { Emitter } from '../../src/host/events';
+import { GeneratorServers, DEFAULT_SERVER_OPTIONS } from '../../src/host/sessions/generatorServers';
+import { parseTrainerMessage } from '../../src/protocol/trainerProtocol';
+import { forkTrainer, type TrainerExit, type TrainerProcess } from '../../src/host/sessions/trainerProcess';
 import { alive, CLI, onlyRun, ROOT, runCli, tinyRingConfig, tmp, writeConfig } from '../helpers/cli';
 
 
@@ -103,14 +104,14 @@ describe('generator servers: answers are validated and slow children time out', 
     }, { ...DEFAULT_SERVER_OPTIONS, maxServers: 1, requestTimeoutMs: 100 });
     const p1 = servers.generate('/runs/a', 10, [0, 0], 1);
     const f = fakes[0];
-    f.msg.fire({ type: 'log', level: 'info', message: 'serving the generator of step 10 (latent size 2)' });
+    f.msg.fire({ type: 'serving', step: 10, latentDim: 2 });
     await new Promise((r) => setImmediate(r));
     const req = f.written[0] as { requestId: number };
     f.msg.fire({ type: 'generated', requestId: req.requestId, data: [1, 2, 3], shape: [1, 2] });
-    await assert.rejects(p1, /answered with 3 values for the shape \[1, 2\]/);
+    await assert.rejects(p1, /answered with an invalid message: generated: data must hold as many values as the shape says/);
     const p2 = servers.generate('/runs/a', 10, [0, 0], 1);
     await new Promise((r) => setImmediate(r));
-    f.msg.fire({ type: 'log', level: 'warn', message: `generate ${(f.written[1] as { requestId: number }).requestId}: the generator is not ready yet` });
+    f.msg.fire({ type: 'generateFailed', requestId: (f.written[1] as { requestId: number }).requestId, message: 'the generator is not ready yet' });
     await assert.rejects(p2, /refused the request: the generator is not ready yet/);
     await assert.rejects(servers.generate('/runs/a', 10, [0, 0], 1), /did not answer within/);
     // A second run with room for one server: the first goes.
@@ -120,7 +121,7 @@ describe('generator servers: answers are validated and slow children time out', 
     fakes[0].exit.fire({ code: 0, signal: null });
     fakes[1].exit.fire({ code: 0, signal: null });
     await servers.dispose();
-    assert.equal(typeof checkGenerated([1, 2], [1, 2]), 'object');
-    assert.equal(checkGenerated([1, 'x'], [1, 2]), 'a value that is not a number');
+    assert.equal(parseTrainerMessage({ type: 'generated', requestId: 1, data: [1, 2], shape: [1, 2] }).ok, true);
+    assert.equal(parseTrainerMessage({ type: 'generated', requestId: 1, data: [1, 'x'], shape: [1, 2] }).ok, false, 'a value that is not a number');
   });
 });

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { validateConfigText, type ConfigProblem } from '../../src/config/validateConfig';
-import { applyFix, fixesFor, pointerToPath } from '../../src/editor/configFixEdits';
+import { applyFix, fixesFor, pointerToPath } from '../../src/host/editor/configFixEdits';
 
 const FMT = { tabSize: 2, insertSpaces: true, eol: '\n' };
 

@@ -92,7 +92,7 @@ for (const backend of ['cpu', 'wasm']) {
         const b = rand(tB ? [n, k] : [k, n], 5);
         const bias = rand([n], 6);
         const mm = (aa: tf.Tensor, bb: tf.Tensor, cc?: tf.Tensor) =>
-          tf.fused.matMul({ a: aa as tf.Tensor2D, b: bb as tf.Tensor2D, transposeA: tA, transposeB: tB, bias: cc });
+          tf.fused.matMul({ a: aa, b: bb, transposeA: tA, transposeB: tB, bias: cc });
         assertSameGradients(`tA=${tA} tB=${tB} bias=${withBias}`, mm, withBias ? [a, b, bias] : [a, b]);
         tf.dispose([a, b, bias]);
       }
@@ -130,7 +130,7 @@ test('a layers conv net differentiated w.r.t. its input alone runs no filter gra
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const weightsOnly = await kernelsOf(() => {
     tf.tidy(() => {
-      const { grads } = tf.variableGrads(() => tf.sum(model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, vars);
+      const { grads } = tf.variableGrads(() => tf.sum<tf.Scalar>(model.apply(x, { training: true }) as tf.Tensor), vars);
       Object.values(grads).forEach((g) => g.dataSync());
     });
   });
@@ -151,7 +151,7 @@ test('lazy gradients leak no tensors or backend buffers', async () => {
       // Only some inputs' gradients are taken: the skipped ones must not leave anything behind.
       const { grads } = tf.variableGrads(() => {
         const h = tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w, strides: 2, pad: 'same', bias: b });
-        return tf.sum(tf.fused.matMul({ a: tf.reshape(h, [2, 100]), b: d })) as tf.Scalar;
+        return tf.sum<tf.Scalar>(tf.fused.matMul({ a: tf.reshape(h, [2, 100]), b: d }));
       }, [w, d]);
       tf.dispose(grads);
     });

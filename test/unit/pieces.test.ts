@@ -8,9 +8,19 @@ import { PNG } from 'pngjs';
 import { Rng, installAsMathRandom } from '../../src/trainer/rng';
 import { boundsOf, criticRange, histogram, imageGridPng, planeGrid } from '../../src/trainer/samples';
 import { modeCoverage } from '../../src/trainer/quality';
-import { isMetricRecord, listRuns, readJsonl, writeFileAtomic, writeJsonAtomic } from '../../src/protocol/runFiles';
-import { parseWebviewMessage } from '../../src/protocol/webviewProtocol';
-import { isHostToTrainer, isTrainerMessage } from '../../src/protocol/trainerProtocol';
+import { readJsonl, writeFileAtomic, writeJsonAtomic } from '../../src/runDir/durableFiles';
+import { listRuns } from '../../src/runDir/runReader';
+import { metricRecord } from '../../src/protocol/runFormat';
+import { parseWebviewMessage as checkWebviewMessage } from '../../src/protocol/webviewProtocol';
+import { parseHostToTrainer, parseTrainerMessage } from '../../src/protocol/trainerProtocol';
+
+const isHostToTrainer = (m: unknown) => parseHostToTrainer(m).ok;
+const isTrainerMessage = (m: unknown) => parseTrainerMessage(m).ok;
+/** The checked message, or undefined when the protocol refuses it. */
+const parseWebviewMessage = (m: unknown) => {
+  const r = checkWebviewMessage(m);
+  return r.ok ? r.value : undefined;
+};
 
 function tmp(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `gan-${prefix}-`));
@@ -170,7 +180,7 @@ function mixture(modes: [number, number][], perMode: number[], std: number, rng:
 }
 
 test('modeCoverage: a perfect mixture covers every mode with high quality', () => {
-  const pts = mixture(ring8, new Array(8).fill(500), 0.05, new Rng(2));
+  const pts = mixture(ring8, new Array<number>(8).fill(500), 0.05, new Rng(2));
   const c = modeCoverage(pts, ring8, 0.05);
   assert.equal(c.modes, 8);
   assert.equal(c.modesCovered, 8);
@@ -193,7 +203,7 @@ test('modeCoverage: points off every mode are low quality; a mode under 1 % is n
   assert.deepEqual([off.modesCovered, off.highQuality], [0, 0]);
 
   // 995 points on mode 0, 5 on mode 1: mode 1 holds 0.5 %, under the 1 % threshold.
-  const pts = Float32Array.from([...new Array(995).fill(ring8[0]).flat(), ...new Array(5).fill(ring8[1]).flat()]);
+  const pts = Float32Array.from([...new Array<[number, number]>(995).fill(ring8[0]).flat(), ...new Array<[number, number]>(5).fill(ring8[1]).flat()]);
   const c = modeCoverage(pts, ring8, 0.05);
   assert.equal(c.modesCovered, 1);
   assert.ok(Math.abs(c.perMode[1] - 0.005) < 1e-12);
@@ -214,7 +224,7 @@ test('boundsOf: a square window around the points with a 25 % margin', () => {
   assert.deepEqual(boundsOf(Float32Array.from([1, -2, 0.5, 0.3])), { xMin: -2.5, xMax: 2.5, yMin: -2.5, yMax: 2.5 });
   assert.deepEqual(boundsOf(Float32Array.from([0.1, 0.2])), { xMin: -0.3, xMax: 0.3, yMin: -0.3, yMax: 0.3 });
   assert.deepEqual(boundsOf(Float32Array.from([0, 0])), { xMin: -1, xMax: 1, yMin: -1, yMax: 1 });
-  const pts = mixture(ring8, new Array(8).fill(50), 0.05, new Rng(1));
+  const pts = mixture(ring8, new Array<number>(8).fill(50), 0.05, new Rng(1));
   const b = boundsOf(pts);
   for (let i = 0; i < pts.length; i += 2) assert.ok(pts[i] > b.xMin && pts[i] < b.xMax && pts[i + 1] > b.yMin && pts[i + 1] < b.yMax);
 });
@@ -257,14 +267,15 @@ test('readJsonl skips a torn last line and records the filter rejects', () => {
   const dir = tmp('jsonl');
   try {
     const file = join(dir, 'metrics.jsonl');
-    const good = (step: number) => JSON.stringify({ step, dLoss: 0.5, gLoss: 0.7 });
+    const good = (step: number) =>
+      JSON.stringify({ step, time: 1, wallMs: 10, dLoss: 0.5, gLoss: 0.7, dLossReal: 0.2, dLossFake: 0.3, dReal: 0.6, dFake: 0.4, dAccuracy: 0.5, gGradNorm: 1, dGradNorm: 1, stepMs: 5, examplesPerSec: 100 });
     writeFileSync(file, `${good(1)}\n${good(2)}\n\n{"step": 3, "nope": true}\n${good(4)}\n{"step": 5, "dLo`);
-    const records = readJsonl(file, isMetricRecord);
+    const records = readJsonl(file, metricRecord);
     assert.deepEqual(records.map((r) => r.step), [1, 2, 4]);
-    assert.deepEqual(readJsonl(join(dir, 'missing.jsonl'), isMetricRecord), []);
+    assert.deepEqual(readJsonl(join(dir, 'missing.jsonl'), metricRecord), []);
     // A torn line in the middle (a kill then a resume that appended) is skipped too.
     writeFileSync(file, `${good(1)}\n{"step": 2, "dL${good(3)}\n${good(4)}\n`);
-    assert.deepEqual(readJsonl(file, isMetricRecord).map((r) => r.step), [1, 4]);
+    assert.deepEqual(readJsonl(file, metricRecord).map((r) => r.step), [1, 4]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -291,7 +302,10 @@ test('writeFileAtomic replaces the content and leaves no temp file', () => {
 test('listRuns lists readable runs newest first and skips the rest', () => {
   const dir = tmp('runs');
   try {
-    const run = (id: string, createdAt: string) => ({ id, name: 'ring', status: 'completed', step: 10, totalSteps: 10, createdAt });
+    const run = (id: string, createdAt: string) => ({
+      formatVersion: 1, id, name: 'ring', status: 'completed', configPath: '/w/gan.json', backend: 'wasm', seed: 1, dataKind: 'points2d', dataDim: 2,
+      step: 10, totalSteps: 10, checkpointStep: 10, createdAt, updatedAt: createdAt, trainingMs: 100,
+    });
     const put = (name: string, content: string) => {
       mkdirSync(join(dir, name));
       writeFileSync(join(dir, name, 'run.json'), content);
@@ -368,7 +382,7 @@ test('trainer protocol guards', () => {
   for (const m of [null, {}, { type: 'start' }, { type: 'generate', requestId: 1, z: ['a'], count: 1 }, { type: 'generate', z: [], count: 1 }]) {
     assert.equal(isHostToTrainer(m), false, JSON.stringify(m));
   }
-  assert.ok(isTrainerMessage({ type: 'progress', step: 1 }));
+  assert.ok(isTrainerMessage({ type: 'progress', step: 1, totalSteps: 10, dLoss: 1.2, gLoss: 0.8, stepsPerSec: 30 }));
   assert.ok(isTrainerMessage({ type: 'finished', status: 'completed', step: 3 }));
   for (const m of [null, 'progress', { type: 'stop' }, { type: 7 }]) assert.equal(isTrainerMessage(m), false, JSON.stringify(m));
 });

@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { resolveConfig } from '../../src/config/validateConfig';
 import type { GanConfig } from '../../src/config/ganConfig';
 import type { BackendName, MetricRecord } from '../../src/protocol/runFormat';
-import { readRunInfo } from '../../src/protocol/runFiles';
+import { readRunInfo } from '../../src/runDir/runReader';
 import { initBackend } from '../../src/trainer/backend';
 import { Gan, shares, type ReplicaPeer } from '../../src/trainer/gan';
 import type { DataShape } from '../../src/trainer/models';
@@ -89,7 +89,7 @@ for (const backend of ['wasm', 'cpu'] as const) {
           assert.ok(Math.abs(x - y) <= 1e-4 * Math.max(1, Math.abs(x)), `step ${s + 1} ${k}: one process ${x}, two replicas ${y}`);
         }
         assert.equal(b.outputs?.real.length, B);
-        assert.ok(maxAbsDiff(a.outputs!.real, b.outputs!.real) < 1e-4 && maxAbsDiff(a.outputs!.fake, b.outputs!.fake) < 1e-4, 'D outputs differ');
+        assert.ok(maxAbsDiff(a.outputs!.real, b.outputs.real) < 1e-4 && maxAbsDiff(a.outputs!.fake, b.outputs.fake) < 1e-4, 'D outputs differ');
       }
       // The replicas' gradients were averaged into the same updates (up to float rounding).
       assert.ok(maxAbsDiff(one.flatWeights('d'), two.flatWeights('d')) < 1e-5, 'D weights differ');
@@ -117,8 +117,9 @@ test('wasm: split steps with batch norm, dropout and a gradient penalty are fini
     let last;
     for (let i = 0; i < 4; i++) last = await step(i % 2 === 0);
     assert.equal(tf.memory().numTensors, before, 'tensor count grew across split steps');
-    for (const [k, v] of Object.entries(last!.stats)) assert.ok(Number.isFinite(v), `${k} = ${v}`);
-    assert.ok(last!.stats.gradientPenalty !== undefined);
+    assert.ok(last, 'the steps returned results');
+    for (const [k, v] of Object.entries(last.stats)) assert.ok(Number.isFinite(v), `${k} = ${v}`);
+    assert.ok(last.stats.gradientPenalty !== undefined);
   } finally {
     gan.dispose();
   }

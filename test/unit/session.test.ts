@@ -8,14 +8,15 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { readRunInfo, writeJsonAtomic } from '../../src/protocol/runFiles';
+import { writeJsonAtomic } from '../../src/runDir/durableFiles';
+import { readRunInfo } from '../../src/runDir/runReader';
 import { RUN_FILES, type RunInfo } from '../../src/protocol/runFormat';
-import type { HostToTrainer, TrainerToHost } from '../../src/protocol/trainerProtocol';
-import { Emitter } from '../../src/training/events';
-import { SessionRegistry, TooManyTrainingsError } from '../../src/training/sessionRegistry';
-import { trainArgs } from '../../src/training/trainerArgs';
-import type { KillSignal, TrainerExit, TrainerProcess } from '../../src/training/trainerProcess';
-import { TrainingSession, validTrainerMessage, type SessionProgress, type StopTimeouts } from '../../src/training/trainingSession';
+import { parseTrainerMessage, type HostToTrainer, type TrainerToHost } from '../../src/protocol/trainerProtocol';
+import { Emitter } from '../../src/host/events';
+import { SessionRegistry, TooManyTrainingsError } from '../../src/host/sessions/sessionRegistry';
+import { trainArgs } from '../../src/host/sessions/trainerArgs';
+import type { KillSignal, TrainerExit, TrainerProcess } from '../../src/host/sessions/trainerProcess';
+import { TrainingSession, type SessionProgress, type StopTimeouts } from '../../src/host/sessions/trainingSession';
 
 // ---- the scripted fake trainer ----
 export type SignalBehaviour = 'obey' | 'ignore';
@@ -56,7 +57,8 @@ export class FakeTrainer implements TrainerProcess {
     else if (this.sigterm === 'obey') queueMicrotask(() => this.exit(0, null));
   }
 
-  emit(message: TrainerToHost | unknown): void {
+  /** Anything, as a broken trainer might send it: the session must check it. */
+  emit(message: unknown): void {
     this._onMessage.fire(message);
   }
 
@@ -104,7 +106,7 @@ export function makeRun(runsDir: string, id: string, patch: Partial<RunInfo> = {
 }
 
 export function startedMessage(run: { dir: string; info: RunInfo }, startStep = 0): TrainerToHost {
-  return { type: 'started', runId: run.info.id, runDir: run.dir, backend: run.info.backend, totalSteps: run.info.totalSteps, startStep, run: run.info };
+  return { type: 'started', runId: run.info.id, runDir: run.dir, backend: run.info.backend, totalSteps: run.info.totalSteps, startStep, run: run.info, workers: 1, data: 'ring' };
 }
 
 export const tick = (ms = 0) => new Promise((r) => setTimeout(r, ms));
@@ -144,7 +146,7 @@ describe('TrainingSession: normal end', () => {
     assert.equal(s.state, 'running');
     assert.equal(s.runId, 'ring-1');
     assert.equal(s.runDir, run.dir);
-    fake.emit({ type: 'progress', step: 50, totalSteps: 100, dLoss: 1.2, gLoss: 0.8, stepsPerSec: 25 });
+    fake.emit({ type: 'progress', step: 50, totalSteps: 100, dLoss: 1.2, gLoss: 0.8, stepsPerSec: 25, etaSec: 2 });
     fake.emit({ type: 'metrics', records: [] });
     fake.emit({ type: 'checkpoint', step: 100 });
     fake.emit({ type: 'finished', status: 'completed', step: 100 });
@@ -159,7 +161,7 @@ describe('TrainingSession: normal end', () => {
     assert.equal(r.runId, 'ring-1');
     assert.deepEqual(states, ['running', 'ended']);
     assert.equal(progress.length, 1);
-    assert.equal(progress[0].etaSec, 2, '50 steps left at 25 steps/s');
+    assert.equal(progress[0].etaSec, 2, 'the trainer’s estimate is passed on: 50 steps left at 25 steps/s');
     assert.deepEqual(received, ['started', 'progress', 'metrics', 'checkpoint', 'finished']);
     assert.equal(readRunInfo(run.dir).status, 'completed');
     assert.equal(readRunInfo(run.dir).error, undefined);
@@ -383,7 +385,7 @@ describe('TrainingSession: untrusted input', () => {
     assert.equal(progress.length, 1, 'nothing is handled after the end');
   });
 
-  it('validTrainerMessage accepts each well-formed message type', () => {
+  it('parseTrainerMessage accepts each well-formed message type', () => {
     const good: TrainerToHost[] = [
       { type: 'progress', step: 1, totalSteps: 2, dLoss: 0, gLoss: 0, stepsPerSec: 1 },
       { type: 'metrics', records: [] },
@@ -392,7 +394,7 @@ describe('TrainingSession: untrusted input', () => {
       { type: 'generated', requestId: 1, data: [0], shape: [1, 1] },
       { type: 'finished', status: 'stopped', step: 3 },
     ];
-    for (const m of good) assert.deepEqual(validTrainerMessage(m), m);
+    for (const m of good) assert.deepEqual(parseTrainerMessage(m), { ok: true, value: m });
   });
 });
 

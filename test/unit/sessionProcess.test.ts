@@ -8,9 +8,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { readRunInfo } from '../../src/protocol/runFiles';
-import { forkTrainer } from '../../src/training/trainerProcess';
-import { TrainingSession } from '../../src/training/trainingSession';
+import { readRunInfo } from '../../src/runDir/runReader';
+import { forkTrainer } from '../../src/host/sessions/trainerProcess';
+import { TrainingSession } from '../../src/host/sessions/trainingSession';
 import { alive } from '../helpers/cli';
 
 // A stand-in trainer. Its first argument names the scenario; it writes a real run.json.

@@ -8,11 +8,11 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { listRuns, readLatestCheckpoint, readMetrics, readRunInfo } from '../../src/protocol/runFiles';
+import { listRuns, readLatestCheckpoint, readMetrics, readRunInfo } from '../../src/runDir/runReader';
 import type { TrainerToHost } from '../../src/protocol/trainerProtocol';
-import { trainArgs } from '../../src/training/trainerArgs';
-import { forkTrainer } from '../../src/training/trainerProcess';
-import { TrainingSession } from '../../src/training/trainingSession';
+import { trainArgs } from '../../src/host/sessions/trainerArgs';
+import { forkTrainer } from '../../src/host/sessions/trainerProcess';
+import { TrainingSession } from '../../src/host/sessions/trainingSession';
 import { repoRoot } from '../helpers/root';
 
 const root = repoRoot();

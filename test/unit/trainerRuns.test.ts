@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
-import { isTrainerMessage, type TrainerToHost } from '../../src/protocol/trainerProtocol';
-import { readLatestCheckpoint, readRunInfo } from '../../src/protocol/runFiles';
+import { parseTrainerMessage, type TrainerToHost } from '../../src/protocol/trainerProtocol';
+import { readLatestCheckpoint, readRunInfo } from '../../src/runDir/runReader';
 import type { MetricRecord, QualityRecord, SamplePoints2D, SampleRecord } from '../../src/protocol/runFormat';
 import { modeCoverage } from '../../src/trainer/quality';
-import { detectAlarms } from '../../src/protocol/alarms';
+import { detectAlarms } from '../../src/analysis/alarms';
 import { ROOT, onlyRun, readJsonlFile, runCli, startCli, tinyRingConfig, tmp, waitFor, writeConfig } from '../helpers/cli';
 
 const RING_MODES: [number, number][] = Array.from({ length: 8 }, (_, i) => [2 * Math.cos((2 * Math.PI * i) / 8), 2 * Math.sin((2 * Math.PI * i) / 8)]);
@@ -47,7 +47,7 @@ test('the ring example learns all eight modes and D moves toward 0.5', { timeout
   assert.ok(Math.abs(lateReal - 0.5) < 0.06 && Math.abs(lateFake - 0.5) < 0.06);
   assert.ok(mean(late.map(dist)) < early, 'D should be closer to 0.5 late than early');
   // A healthy run raises no warning; reaching equilibrium is the one thing worth saying.
-  const alarms = detectAlarms(metrics, readJsonlFile<QualityRecord>(join(run, 'quality.jsonl')), { probability: true, loss: 'non-saturating' });
+  const alarms = detectAlarms(metrics, readJsonlFile<QualityRecord>(join(run, 'quality.jsonl')), { probability: true, loss: 'non-saturating' } as const);
   assert.deepEqual(alarms.filter((a) => a.severity === 'warning').map((a) => a.kind), []);
   assert.ok(alarms.some((a) => a.kind === 'equilibrium'));
 });
@@ -105,11 +105,11 @@ test('NaN losses fail the run with the step and the loss, keeping a finite check
   const info = readRunInfo(run);
   assert.equal(info.status, 'failed');
   assert.equal(info.error?.kind, 'nan');
-  assert.match(info.error!.message, /^step \d+: the (discriminator|generator)('s)? (loss|gradient norm|weight)|^step \d+: a weight/);
+  assert.match(info.error.message, /^step \d+: the (discriminator|generator)('s)? (loss|gradient norm|weight)|^step \d+: a weight/);
   assert.match(r.stderr, /step \d+: .*NaN|infinite/);
   const latest = readLatestCheckpoint(run);
   assert.ok(latest, 'a checkpoint from before the divergence is kept');
-  assert.ok(latest.step < info.error!.step!);
+  assert.ok(latest.step < info.error.step!);
   for (const net of ['generator', 'discriminator']) {
     const buf = readFileSync(join(run, 'checkpoints', latest.dir, net, 'weights.bin'));
     const w = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
@@ -153,8 +153,9 @@ test('over IPC the trainer speaks the typed protocol and obeys stop', { timeout:
   const messages: TrainerToHost[] = [];
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   child.on('message', (m) => {
-    assert.ok(isTrainerMessage(m), `unknown message ${JSON.stringify(m)}`);
-    messages.push(m);
+    const parsed = parseTrainerMessage(m);
+    assert.ok(parsed.ok, `invalid message ${JSON.stringify(m).slice(0, 300)}: ${parsed.ok ? '' : parsed.reason}`);
+    messages.push(parsed.value);
   });
   await waitFor(() => messages.some((m) => m.type === 'progress') && messages.some((m) => m.type === 'metrics'), 60_000, 'progress and metrics');
   child.send({ type: 'stop' });
@@ -279,7 +280,7 @@ test('a short MNIST DCGAN run leaves the noise behind: pixel statistics approach
   assert.ok(q100.fcd! < q0.fcd!, 'FCD should fall');
   assert.ok(q100.swd < q0.swd, 'pixel-space SWD should fall');
   assert.equal(q100.classes?.length, 10);
-  assert.equal(q100.classes!.reduce((a, b) => a + b, 0), 512);
+  assert.equal(q100.classes.reduce((a, b) => a + b, 0), 512);
   // The image path of `sample`: a PNG grid from the saved generator.
   const out = join(runs, 'grid.png');
   const s = runCli(['sample', run, '--count', '16', '--out', out]);

@@ -57,8 +57,8 @@ function runKernels(c: Case, seed: number): { dx: Float32Array; dw: Float32Array
     const filter = tf.tensor4d(values(tf.util.sizeFromShape(filterShape), seed + 1), filterShape);
     const dy = tf.tensor4d(values(tf.util.sizeFromShape(yShape), seed + 2), yShape);
     const common = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined };
-    const dx = tf.engine().runKernel(tf.Conv2DBackpropInput, { dy, filter }, { ...common, inputShape: c.x } as never) as tf.Tensor;
-    const dw = tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, { ...common, filterShape } as never) as tf.Tensor;
+    const dx = tf.engine().runKernel<tf.Tensor>(tf.Conv2DBackpropInput, { dy, filter }, { ...common, inputShape: c.x } as never);
+    const dw = tf.engine().runKernel<tf.Tensor>(tf.Conv2DBackpropFilter, { x, dy }, { ...common, filterShape } as never);
     return { dx: dx.dataSync() as Float32Array, dw: dw.dataSync() as Float32Array, shapes: [dx.shape, dw.shape] };
   });
 }
@@ -219,7 +219,7 @@ test('no tensors or backend buffers leak across training-like steps', () => {
   const step = () =>
     tf.tidy(() => {
       const { grads } = tf.variableGrads(() => {
-        const h = tf.leakyRelu(tf.conv2d(x, w, 2, 'same'), 0.2) as tf.Tensor4D; // [2, 5, 5, 4]
+        const h = tf.leakyRelu<tf.Tensor4D>(tf.conv2d(x, w, 2, 'same'), 0.2); // [2, 5, 5, 4]
         const { mean, variance } = tf.moments(h, [0, 1, 2]);
         // The batch-norm gradient tiles. (Without scale and offset, tfjs-core's gradient fails.)
         const normed = tf.batchNorm(h, mean, variance, tf.zeros([4]), tf.ones([4]));
@@ -303,7 +303,7 @@ test('NCHW is refused with a message that names the kernel', () => {
   const dy = tf.zeros([1, 2, 3, 3]);
   const filter = tf.zeros([3, 3, 2, 2]);
   assert.throws(
-    () => tf.engine().runKernel(tf.Conv2DBackpropInput, { dy, filter }, { strides: 1, pad: 'same', dataFormat: 'NCHW', inputShape: [1, 2, 3, 3] } as never),
+    () => tf.engine().runKernel(tf.Conv2DBackpropInput, { dy, filter }, { strides: 1, pad: 'same', dataFormat: 'NCHW', inputShape: [1, 2, 3, 3] }),
     /Conv2DBackpropInput.*NHWC/,
   );
   tf.dispose([dy, filter]);
@@ -315,7 +315,7 @@ test('registering twice keeps our kernels', () => {
   assert.ok(k !== undefined, 'Conv2DBackpropFilter is registered for wasm');
   const dy = tf.ones([1, 2, 2, 1]);
   const x = tf.ones([1, 4, 4, 1]);
-  const dw = tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, { strides: 2, pad: 'valid', dataFormat: 'NHWC', filterShape: [2, 2, 1, 1] } as never) as tf.Tensor;
+  const dw = tf.engine().runKernel<tf.Tensor>(tf.Conv2DBackpropFilter, { x, dy }, { strides: 2, pad: 'valid', dataFormat: 'NHWC', filterShape: [2, 2, 1, 1] });
   assert.deepEqual(Array.from(dw.dataSync()), [4, 4, 4, 4]);
   tf.dispose([dy, x, dw]);
 });

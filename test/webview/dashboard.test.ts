@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import type { MetricRecord } from '../../src/protocol/runFormat';
-import { readMetrics } from '../../src/protocol/runFiles';
+import { readMetrics } from '../../src/runDir/runReader';
 import type { RunSnapshot } from '../../src/protocol/webviewProtocol';
 import { hexToRgb, launch, skipReason, TestServer, themeColor, View, type Theme } from './harness';
 import { mnistRun, ringRun, RUNS_DIR } from './runs';
@@ -162,7 +162,7 @@ describe('dashboard webview', { skip }, () => {
       histograms: full.histograms.filter((h) => h.step <= cut),
       samples: full.samples.filter((s) => s.step <= cut),
     };
-    for (const k of Object.keys(full.metrics) as (keyof RunSnapshot['metrics'])[]) snap.metrics[k] = full.metrics[k].slice(0, half) as never;
+    for (const k of Object.keys(full.metrics) as (keyof RunSnapshot['metrics'])[]) snap.metrics[k] = full.metrics[k].slice(0, half);
     const view = await open('dark', snap);
     const plot = '#losses .chart-plot';
     const before = await view.page.$eval(plot, (c) => (c as any).toDataURL());

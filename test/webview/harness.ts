@@ -11,9 +11,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, relative, resolve, sep } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { readSnapshot } from '../../src/protocol/runFiles';
-import type { HostToWebview, RunSnapshot } from '../../src/protocol/webviewProtocol';
-import { makeNonce, renderWebviewHtml } from '../../src/webviewHtml';
+import { readSnapshot } from '../../src/runDir/runReader';
+import type { RunSnapshot } from '../../src/protocol/webviewProtocol';
+import { makeNonce, renderWebviewHtml } from '../../src/host/panels/webviewHtml';
 
 // Functions passed to page.evaluate run in the browser. These module-local declarations type them
 // without adding the DOM library to the Node program (where `window` must stay an error).
@@ -233,7 +233,7 @@ export class View {
   }
 
   /** Posts as the host does (window.postMessage), then waits two frames for batched redraws. */
-  async post(msg: HostToWebview | unknown): Promise<void> {
+  async post(msg: unknown): Promise<void> {
     await this.page.evaluate((m) => window.postMessage(m, '*'), msg as object);
     await this.frames();
   }

@@ -9,17 +9,16 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { DEFAULT_ALARM_THRESHOLDS } from '../../src/protocol/alarms';
+import { DEFAULT_ALARM_THRESHOLDS } from '../../src/analysis/alarms';
 import type { RunSnapshot } from '../../src/protocol/webviewProtocol';
-import { judgeFromDisk } from '../../src/training/alarmMonitor';
-import { listCheckpoints } from '../../src/protocol/runFiles';
+import { judgeFromDisk } from '../../src/host/alarms/alarmMonitor';
+import { listCheckpoints } from '../../src/runDir/runReader';
 import { ARTIFACTS, hexToRgb, launch, realRun, skipReason, TestServer, themeColor, View, type Theme } from './harness';
 import { mnistRun, ringRun, RUNS_DIR } from './runs';
-import { GeneratorServers } from '../../src/training/generatorServers';
-import { forkTrainer } from '../../src/training/trainerProcess';
+import { GeneratorServers } from '../../src/host/sessions/generatorServers';
+import { forkTrainer } from '../../src/host/sessions/trainerProcess';
 import { ROOT } from './harness';
 
-declare const document: any;
 declare const window: any;
 
 const skip = skipReason();
@@ -92,7 +91,7 @@ describe('quality, alarms and latent explorer webview', { skip }, () => {
   for (const theme of ['dark', 'light'] as const) {
     test(`failing ring run: alarm banners and the Quality tab (${theme})`, async () => {
       const snap = hostSnapshot(ringDir);
-      const kinds = snap.alarms!.map((a) => a.kind).sort();
+      const kinds = snap.alarms.map((a) => a.kind).sort();
       assert.deepEqual(kinds, ['discriminator-wins', 'mode-collapse'], `the run made to fail fires both alarms: ${JSON.stringify(snap.alarms)}`);
       const view = await open(theme, snap, 'quality');
       const c = (name: string): [number, number, number] => hexToRgb(themeColor(theme, name));
@@ -117,7 +116,7 @@ describe('quality, alarms and latent explorer webview', { skip }, () => {
       // A step range moves the global cursor; the Training tab's samples follow it.
       const link = dWins.locator('.step-link').first();
       const step = Number(await link.getAttribute('data-step'));
-      assert.equal(step, snap.alarms!.find((a) => a.kind === 'discriminator-wins')!.ranges[0][0]);
+      assert.equal(step, snap.alarms.find((a) => a.kind === 'discriminator-wins')!.ranges[0][0]);
       const before = await view.page.$eval('#quality-swd .chart-overlay', (el: any) => el.toDataURL());
       await link.click();
       await view.frames(2);
@@ -139,7 +138,7 @@ describe('quality, alarms and latent explorer webview', { skip }, () => {
 
   test('alarms and quality records arrive live', async () => {
     const full = hostSnapshot(ringDir);
-    const q = full.quality!;
+    const q = full.quality;
     const snap: RunSnapshot = { ...full, run: { ...full.run, status: 'running' }, quality: q.slice(0, 3), alarms: [] };
     const view = await open('dark', snap, 'quality');
     assert.equal(await view.page.isVisible('#alarms'), false, 'no banner without alarms');
@@ -165,7 +164,7 @@ describe('quality, alarms and latent explorer webview', { skip }, () => {
   for (const theme of ['dark', 'light'] as const) {
     test(`MNIST run: FCD, precision/recall and the class histogram at the cursor (${theme})`, async () => {
       const snap = hostSnapshot(mnistDir);
-      const q = snap.quality!;
+      const q = snap.quality;
       assert.ok(q.length >= 2 && q.every((r) => Array.isArray(r.classes) && typeof r.fcd === 'number'), 'the MNIST run records FCD and classes');
       const view = await open(theme, snap, 'quality');
       const c = (name: string): [number, number, number] => hexToRgb(themeColor(theme, name));
@@ -209,7 +208,7 @@ describe('quality, alarms and latent explorer webview', { skip }, () => {
   for (const theme of ['dark', 'light'] as const) {
     test(`latent explorer on a 2-D run: manifold, sliders, interpolation, checkpoints (${theme})`, async () => {
       const snap = hostSnapshot(ringDir);
-      const ckpts = snap.checkpoints!;
+      const ckpts = snap.checkpoints;
       assert.deepEqual(ckpts, [600, 1200]);
       const view = await open(theme, snap, 'explorer');
       const c = (name: string): [number, number, number] => hexToRgb(themeColor(theme, name));
@@ -278,7 +277,7 @@ describe('quality, alarms and latent explorer webview', { skip }, () => {
       await view.frames(3);
       const c = hexToRgb(themeColor('dark', 'charts-purple'));
       assert.ok((await view.colorPixels('#explorer-grid canvas', c, 50)) > 200, 'the trained G’s manifold is drawn');
-      assert.match((await view.page.textContent('#explorer-status')) ?? '', new RegExp(`checkpoint at step ${snap.checkpoints!.at(-1)}`));
+      assert.match((await view.page.textContent('#explorer-status')) ?? '', new RegExp(`checkpoint at step ${snap.checkpoints.at(-1)}`));
       await view.screenshot('explorer-ring-real-generator-dark');
       assert.deepEqual(view.pageErrors, []);
       await view.close();

@@ -1,9 +1,10 @@
 /** Unit tests of the webview's pure code: message validation, smoothing, decimation, scales, tiles, the HTML shell. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { readSnapshot } from '../../src/protocol/runFiles';
-import { makeNonce, renderWebviewHtml } from '../../src/webviewHtml';
-import { parseHostMessage } from '../../webview/shared/hostMessages';
+import { readSnapshot } from '../../src/runDir/runReader';
+import { makeNonce, renderWebviewHtml } from '../../src/host/panels/webviewHtml';
+import { parseHostMessage } from '../../src/protocol/webviewProtocol';
+import { resolveConfig } from '../../src/config/validateConfig';
 import { decimate, decimateColumns, STRIDE } from '../../webview/shared/charts/decimate';
 import { niceTicks, yRange } from '../../webview/shared/charts/scale';
 import { emaDebiased, EmaSeries } from '../../webview/shared/charts/smoothing';
@@ -15,23 +16,28 @@ import { ringRun } from './runs';
 
 function snapshot(steps: number[]): RunSnapshot {
   const n = steps.length;
-  const col = (f: (i: number) => number) => Array.from({ length: n }, (_, i) => f(i));
+  const col = (f: (i: number) => number) => Float64Array.from({ length: n }, (_, i) => f(i));
   return {
     run: { formatVersion: 1, id: 'r1', name: 'r', status: 'running', configPath: '/x/gan.json', backend: 'wasm', seed: 1, dataKind: 'points2d', dataDim: 2, step: n, totalSteps: 100, checkpointStep: 0, createdAt: '', updatedAt: '', trainingMs: 0 },
-    config: { loss: { type: 'non-saturating' } },
+    config: resolveConfig({ data: { type: 'ring' } }),
     metrics: {
-      step: steps, wallMs: col((i) => i * 10), dLoss: col((i) => 1 + i), gLoss: col(() => 0.7), dLossReal: col(() => 0.5), dLossFake: col(() => 0.5), gradientPenalty: col(() => null as unknown as number),
+      step: Float64Array.from(steps), wallMs: col((i) => i * 10), dLoss: col((i) => 1 + i), gLoss: col(() => 0.7), dLossReal: col(() => 0.5), dLossFake: col(() => 0.5), gradientPenalty: col(() => NaN),
       dReal: col(() => 0.6), dFake: col(() => 0.4), dAccuracy: col(() => 0.7), gGradNorm: col(() => 1), dGradNorm: col(() => 1), stepMs: col(() => 5), examplesPerSec: col(() => 100),
     },
     histograms: [],
+    quality: [],
     samples: [],
+    alarms: [],
+    checkpoints: [],
   };
 }
+
+const record = (step: number) => ({ step, time: 0, wallMs: 0, dLoss: 1, gLoss: 0, dLossReal: 0, dLossFake: 0, dReal: 0, dFake: 0, dAccuracy: 0, gGradNorm: 0, dGradNorm: 0, stepMs: 0, examplesPerSec: 0 });
 
 describe('host message validation', () => {
   test('accepts a well-formed snapshot and append', () => {
     assert.equal(parseHostMessage({ type: 'snapshot', snapshot: snapshot([1, 2, 3]) }).ok, true);
-    assert.equal(parseHostMessage({ type: 'append', runId: 'r1', metrics: [{ step: 4, dLoss: 1 }] }).ok, true);
+    assert.equal(parseHostMessage({ type: 'append', runId: 'r1', metrics: [record(4)] }).ok, true);
   });
   test('rejects malformed and unknown messages with a reason', () => {
     const cases: [unknown, RegExp][] = [
@@ -39,7 +45,7 @@ describe('host message validation', () => {
       [[], /not an object/],
       [{ type: 'nope' }, /unknown message type "nope"/],
       [{ type: 'snapshot', snapshot: { ...snapshot([1]), run: { id: 1 } } }, /snapshot\.run\.id/],
-      [{ type: 'snapshot', snapshot: { ...snapshot([1, 2]), metrics: { ...snapshot([1, 2]).metrics, dLoss: [1] } } }, /metrics\.dLoss is not a column of 2/],
+      [{ type: 'snapshot', snapshot: { ...snapshot([1, 2]), metrics: { ...snapshot([1, 2]).metrics, dLoss: [1] } } }, /metrics: dLoss is not a Float64Array column of 2/],
       [{ type: 'append', runId: 'r1', histograms: [{ step: 1, lo: 1, hi: 0, real: [1], fake: [1] }] }, /lo<hi/],
       [{ type: 'append', runId: 'r1', samples: [{ step: 1, file: 'a', src: 'b', kind: 'gif', rows: 1, cols: 1 }] }, /kind/],
       [{ type: 'latestSample', runs: [{ id: 'a' }] }, /latestSample\.runs\[0\]/],
@@ -205,7 +211,7 @@ describe('webview HTML', () => {
     assert.doesNotMatch(csp, /unsafe/);
   });
   test('escapes what it embeds and uses distinct nonces', () => {
-    assert.match(page, /<title>A &lt;b&gt; &amp; "c"<\/title>/);
+    assert.match(page, /<title>A &lt;b&gt; &amp; &quot;c&quot;<\/title>/);
     assert.match(page, /src="https:\/\/x\/a\.js\?x=&quot;1&quot;"/);
     const script = /script nonce="([^"]+)"/.exec(page)?.[1];
     const style = /property="csp-nonce" content="([^"]+)"/.exec(page)?.[1];
@@ -251,7 +257,7 @@ describe('latent arithmetic (explorer)', () => {
   test('alarms, quality and checkpoints are validated like the rest', () => {
     const alarm = { kind: 'mode-collapse', severity: 'warning', ranges: [[100, 200]], title: 't', message: 'm' };
     assert.equal(parseHostMessage({ type: 'alarms', runId: 'r1', alarms: [alarm] }).ok, true);
-    assert.equal(parseHostMessage({ type: 'append', runId: 'r1', quality: [{ step: 1, swd: 1, diversity: 1, classes: [1, 2] }], checkpoints: [500] }).ok, true);
+    assert.equal(parseHostMessage({ type: 'append', runId: 'r1', quality: [{ step: 1, swd: 1, swdFloor: 0.5, diversity: 1, realDiversity: 1, classes: [1, 2] }], checkpoints: [500] }).ok, true);
     const bad: [unknown, RegExp][] = [
       [{ type: 'alarms', runId: 'r1', alarms: [{ ...alarm, ranges: [[1]] }] }, /ranges/],
       [{ type: 'alarms', runId: 'r1', alarms: [{ ...alarm, severity: 'panic' }] }, /severity/],

@@ -7,18 +7,20 @@
  * Every sample comes from a trainer process through the host (`generate` → `generated`); nothing
  * is generated here.
  */
-import type { HostToWebview } from '../../src/protocol/webviewProtocol';
+import type { GeneratedBatch } from '../../src/protocol/generation';
 import type { SamplePoints2D } from '../../src/protocol/runFormat';
 import { button, dropdown, segmented, slider, type DropdownControl, type SliderControl } from '../shared/controls';
-import { chartFont, Surface } from '../shared/charts/surface';
+import { Surface } from '../shared/charts/surface';
 import { formatValue } from '../shared/format';
 import { requestDraw, type Drawable } from '../shared/frame';
 import { latentRange, lerp, mulberry32, onPlane, planeGrid, randomPlane, sampleLatent, slerp } from '../shared/latentMath';
 import type { RunData } from '../shared/runData';
 import { loadPoints } from '../shared/samples/sampleStore';
 import { palette, withAlpha } from '../shared/theme';
-import { log, post } from '../shared/vscodeApi';
+import type { LatentRequests } from '../shared/latentRequests';
+import { log } from '../shared/vscodeApi';
 import { drawGeneratedImage } from '../shared/samples/generatedImage';
+import { drawStrip, STRIP_STEPS, stripLatents, type CellPainter } from './latentStrip';
 
 export type ExplorerMode = 'dims' | 'plane';
 
@@ -27,15 +29,13 @@ export interface ExplorerState {
   explorerSeed: number;
 }
 
-/** Samples per interpolation row. */
-export const STRIP_STEPS = 9;
 /** The latent grid: fine for 2-D data (lines), coarse for images (tiles). */
 const GRID_POINTS = 17;
 const GRID_IMAGES = 7;
 /** Sliders over chosen dimensions. */
 const MAX_DIM_SLIDERS = 4;
 
-type Generated = { data: number[]; shape: number[] };
+type Generated = GeneratedBatch;
 type ChannelName = 'point' | 'strip' | 'grid';
 
 /** One kind of request (point, strip, grid): at most one in flight, the newest wins. */
@@ -68,8 +68,6 @@ export class LatentExplorer implements Drawable {
   private zA: number[] = [];
   private zB: number[] = [];
   private generator = '';
-  /** Far from the latent walk's ids: both answer through the same `generated` message. */
-  private nextId = 1_000_000;
   private readonly channels: Record<ChannelName, Channel>;
   private points: SamplePoints2D | undefined;
   private pointsFor = '';
@@ -78,6 +76,7 @@ export class LatentExplorer implements Drawable {
 
   constructor(
     private readonly run: () => RunData,
+    private readonly requests: LatentRequests,
     private readonly state: ExplorerState,
     save: () => void,
   ) {
@@ -172,11 +171,7 @@ export class LatentExplorer implements Drawable {
     const ch = (name: ChannelName, build: () => number[] | undefined): Channel => ({ name, pending: undefined, dirty: false, build, result: undefined });
     this.channels = {
       point: ch('point', () => this.current()),
-      strip: ch('strip', () => {
-        const z: number[] = [];
-        for (const f of [lerp, slerp]) for (let i = 0; i < STRIP_STEPS; i++) z.push(...f(this.zA, this.zB, i / (STRIP_STEPS - 1)));
-        return z;
-      }),
+      strip: ch('strip', () => stripLatents(this.zA, this.zB, [lerp, slerp])),
       grid: ch('grid', () => {
         const k = this.isPoints ? GRID_POINTS : GRID_IMAGES;
         return planeGrid(this.planeOrigin, this.u, this.v, this.gridRange, k);
@@ -333,45 +328,38 @@ export class LatentExplorer implements Drawable {
     const z = c.build();
     if (!z || z.length === 0) return;
     const count = z.length / this.dim;
-    c.pending = this.nextId++;
+    const { id, reply } = this.requests.generate(this.run().id, z, count, this.generator === 'live' ? undefined : Number(this.generator));
+    c.pending = id;
     c.dirty = false;
     this.status.textContent = 'Generating…';
-    post({ type: 'generate', requestId: c.pending, runId: this.run().id, z, count, ...(this.generator === 'live' ? {} : { checkpoint: Number(this.generator) }) });
+    // Only the newest request of a channel counts; an answer to an older one is stale.
+    reply.then(
+      (g) => c.pending === id && this.generated(c, g),
+      (err: Error) => c.pending === id && this.failed(err.message),
+    );
   }
 
-  private channelOf(requestId: number): Channel | undefined {
-    return Object.values(this.channels).find((c) => c.pending === requestId);
-  }
-
-  generated(msg: Extract<HostToWebview, { type: 'generated' }>): boolean {
-    const c = this.channelOf(msg.requestId);
-    if (!c) return false;
+  private generated(c: Channel, g: Generated): void {
     c.pending = undefined;
-    const n = msg.shape[0];
-    const per = msg.shape.slice(1).reduce((p, v) => p * v, 1);
-    if (!(msg.shape.length === 2 || msg.shape.length === 4) || msg.data.length !== n * per) {
-      this.status.textContent = `Unexpected generator output of shape [${msg.shape.join(', ')}].`;
-      return true;
+    if (!(g.shape.length === 2 || g.shape.length === 4)) {
+      this.status.textContent = `Unexpected generator output of shape [${g.shape.join(', ')}].`;
+      return;
     }
-    c.result = { data: msg.data, shape: msg.shape };
+    c.result = g;
     if (c.dirty) this.send(c.name);
     if (!Object.values(this.channels).some((x) => x.pending !== undefined)) {
       this.status.textContent = this.generator === 'live' ? 'From the live generator.' : `From the checkpoint at step ${this.generator}.`;
     }
     this.invalidate();
-    return true;
   }
 
   /** The host could not generate: stop waiting and say why. */
-  failed(requestId: number | undefined, message: string): boolean {
-    const c = requestId === undefined ? undefined : this.channelOf(requestId);
-    if (!c) return false;
+  private failed(message: string): void {
     for (const x of Object.values(this.channels)) {
       x.pending = undefined;
       x.dirty = false;
     }
     this.status.textContent = message;
-    return true;
   }
 
   /** Real points for the 2-D views' background (the latest sample file holds a fixed real sample). */
@@ -572,23 +560,8 @@ export class LatentExplorer implements Drawable {
     ctx.lineWidth = 1;
   }
 
-  private drawStrip(cell: (ctx: CanvasRenderingContext2D, r: Generated, index: number, x: number, y: number, size: number) => void): void {
-    const s = this.stripSurface;
-    const ctx = s.begin();
-    const r = this.channels.strip.result;
-    if (!r) return;
-    const label = 70;
-    const size = Math.min((s.height - 6) / 2, (s.width - label) / STRIP_STEPS);
-    const p = palette();
-    ctx.font = chartFont();
-    ctx.textBaseline = 'middle';
-    ctx.fillStyle = p.muted;
-    ['linear', 'spherical'].forEach((name, row) => {
-      const y = row * (size + 6);
-      ctx.fillStyle = p.muted;
-      ctx.fillText(name, 0, y + size / 2);
-      for (let i = 0; i < STRIP_STEPS; i++) cell(ctx, r, row * STRIP_STEPS + i, label + i * size + 1, y + 1, size - 2);
-    });
+  private drawStrip(cell: CellPainter): void {
+    drawStrip(this.stripSurface, this.channels.strip.result, ['linear', 'spherical'], cell);
   }
 }
 

@@ -3,29 +3,30 @@
  * by the host's trainer (`generate` → `generated`). It shows that a trained G maps nearby z to
  * nearby samples, the smooth morphing that the GAN paper points out.
  */
-import type { HostToWebview } from '../../src/protocol/webviewProtocol';
+import type { GeneratedBatch } from '../../src/protocol/generation';
 import { button } from '../shared/controls';
 import { requestDraw, type Drawable } from '../shared/frame';
 import { Surface } from '../shared/charts/surface';
+import type { LatentRequests } from '../shared/latentRequests';
 import type { RunData } from '../shared/runData';
 import { palette, withAlpha } from '../shared/theme';
-import { gaussian, mulberry32, slerp } from '../shared/latentMath';
+import { sampleLatent, mulberry32, slerp } from '../shared/latentMath';
 import { drawGeneratedImage } from '../shared/samples/generatedImage';
-import { post } from '../shared/vscodeApi';
-
-const STEPS = 9;
+import { drawStrip, STRIP_STEPS, stripLatents } from './latentStrip';
 
 export class LatentWalk implements Drawable {
   readonly el: HTMLElement;
   private readonly surface: Surface;
   private readonly status = document.createElement('p');
   private seed = 1;
-  private nextId = 1;
   private pending: number | undefined;
-  private result: { data: number[]; shape: number[] } | undefined;
+  private result: GeneratedBatch | undefined;
   readonly target: Element;
 
-  constructor(private readonly run: () => RunData) {
+  constructor(
+    private readonly run: () => RunData,
+    private readonly requests: LatentRequests,
+  ) {
     this.el = document.createElement('section');
     this.el.className = 'panel latent-walk';
     this.el.id = 'latent-walk';
@@ -51,50 +52,39 @@ export class LatentWalk implements Drawable {
     this.update();
   }
 
-  private get latentDim(): number {
-    const d = (this.run().config as { generator?: { latentDim?: unknown } } | null)?.generator?.latentDim;
-    return typeof d === 'number' && Number.isInteger(d) && d > 0 ? d : 0;
-  }
-
   /** The walk needs the latent size from the config; without it the panel stays hidden. */
   update(): void {
-    this.el.hidden = this.latentDim === 0;
+    this.el.hidden = this.run().latent.dim === 0;
     if (!this.result && !this.pending) this.status.textContent = 'Generates from the running trainer, or from the latest checkpoint of a finished run.';
   }
 
+  /** A spherical path between two endpoints drawn from the latent distribution (seeded). */
   private request(): void {
-    const dim = this.latentDim;
+    const { dim, distribution } = this.run().latent;
     if (dim === 0) return;
     const rnd = mulberry32(this.seed * 7919 + dim);
-    const a = gaussian(dim, rnd);
-    const b = gaussian(dim, rnd);
-    const z: number[] = [];
-    for (let i = 0; i < STEPS; i++) z.push(...slerp(a, b, i / (STEPS - 1)));
-    this.pending = this.nextId++;
+    const z = stripLatents(sampleLatent(dim, distribution, rnd), sampleLatent(dim, distribution, rnd), [slerp]);
+    const { id, reply } = this.requests.generate(this.run().id, z, STRIP_STEPS);
+    this.pending = id;
     this.status.textContent = 'Generating…';
-    post({ type: 'generate', requestId: this.pending, runId: this.run().id, z, count: STEPS });
-  }
-
-  generated(msg: Extract<HostToWebview, { type: 'generated' }>): boolean {
-    if (msg.requestId !== this.pending) return false;
-    this.pending = undefined;
-    const [n] = msg.shape;
-    const per = msg.shape.slice(1).reduce((p, v) => p * v, 1);
-    if (n !== STEPS || msg.data.length !== n * per || !(msg.shape.length === 2 || msg.shape.length === 4)) {
-      this.status.textContent = `Unexpected generator output of shape [${msg.shape.join(', ')}].`;
-      return true;
-    }
-    this.result = { data: msg.data, shape: msg.shape };
-    this.status.textContent = `${STEPS} samples from z₁ to z₂.`;
-    this.invalidate();
-    return true;
-  }
-
-  /** The host answered with an error instead: stop waiting. */
-  failed(): void {
-    if (this.pending === undefined) return;
-    this.pending = undefined;
-    this.status.textContent = 'Not available now (see the message above).';
+    reply.then(
+      (g) => {
+        if (this.pending !== id) return;
+        this.pending = undefined;
+        if (g.shape[0] !== STRIP_STEPS || !(g.shape.length === 2 || g.shape.length === 4)) {
+          this.status.textContent = `Unexpected generator output of shape [${g.shape.join(', ')}].`;
+          return;
+        }
+        this.result = g;
+        this.status.textContent = `${STRIP_STEPS} samples from z₁ to z₂.`;
+        this.invalidate();
+      },
+      (err: Error) => {
+        if (this.pending !== id) return;
+        this.pending = undefined;
+        this.status.textContent = `Not available now: ${err.message}`;
+      },
+    );
   }
 
   invalidate(): void {
@@ -102,21 +92,19 @@ export class LatentWalk implements Drawable {
   }
 
   draw(): void {
-    const ctx = this.surface.begin();
     const r = this.result;
-    if (!r) return;
-    const W = this.surface.width;
-    const H = this.surface.height;
-    const cell = Math.min(H - 4, (W - 4) / STEPS);
-    if (r.shape.length === 4) {
-      for (let k = 0; k < STEPS; k++) drawGeneratedImage(ctx, r, k, 2 + k * cell, 2, cell - 4);
+    if (!r || r.shape.length === 4) {
+      drawStrip(this.surface, r, [''], drawGeneratedImage);
       return;
     }
+    const ctx = this.surface.begin();
+    const W = this.surface.width;
+    const H = this.surface.height;
     // 2-D data: the walk as a path of points in the plane, coloured from start to end.
     const p = palette();
     const xs: number[] = [];
     const ys: number[] = [];
-    for (let k = 0; k < STEPS; k++) {
+    for (let k = 0; k < STRIP_STEPS; k++) {
       xs.push(r.data[k * 2]);
       ys.push(r.data[k * 2 + 1]);
     }
@@ -130,7 +118,7 @@ export class LatentWalk implements Drawable {
     xs.forEach((x, k) => (k === 0 ? ctx.moveTo(X(x), Y(ys[k])) : ctx.lineTo(X(x), Y(ys[k]))));
     ctx.stroke();
     xs.forEach((x, k) => {
-      ctx.fillStyle = withAlpha(p.fake, 0.35 + (0.65 * k) / (STEPS - 1));
+      ctx.fillStyle = withAlpha(p.fake, 0.35 + (0.65 * k) / (STRIP_STEPS - 1));
       ctx.beginPath();
       ctx.arc(X(x), Y(ys[k]), 4, 0, Math.PI * 2);
       ctx.fill();

@@ -5,7 +5,7 @@
  */
 import './dashboard.css';
 import { registerControls } from '../shared/controls';
-import { parseHostMessage } from '../shared/hostMessages';
+import { parseHostMessage } from '../../src/protocol/webviewProtocol';
 import { RunData } from '../shared/runData';
 import { onThemeChange, watchTheme } from '../shared/theme';
 import { loadState, log, post, saveState } from '../shared/vscodeApi';
@@ -52,7 +52,7 @@ window.addEventListener('message', (event: MessageEvent) => {
     log('warn', `dashboard ignored a message: ${parsed.reason}`);
     return;
   }
-  const msg = parsed.message;
+  const msg = parsed.value;
   switch (msg.type) {
     case 'snapshot': {
       const run = new RunData(msg.snapshot);
@@ -77,18 +77,17 @@ window.addEventListener('message', (event: MessageEvent) => {
       mount(compare.el);
       return;
     case 'error':
-      // An explorer request that failed is the explorer's to explain; anything else is a banner.
-      if (dashboard?.explorer.failed(msg.requestId, msg.message)) return;
+      // A latent request that failed is its view's to explain; anything else is a banner.
+      if (dashboard?.requests.failed(msg)) return;
       banner.textContent = msg.message;
       banner.hidden = false;
-      dashboard?.walk.failed();
       return;
     case 'alarms':
       if (dashboard?.run.id === msg.runId) dashboard.setAlarms(msg.alarms);
       else log('info', `dashboard ignored alarms for run ${msg.runId}, which it is not showing`);
       return;
     case 'generated':
-      if (!dashboard?.explorer.generated(msg) && !dashboard?.walk.generated(msg)) log('info', `dashboard ignored a 'generated' answer to request ${msg.requestId}, which it is not waiting for`);
+      if (!dashboard?.requests.answered(msg)) log('info', `dashboard ignored a 'generated' answer to request ${msg.requestId}, which it is not waiting for`);
       return;
     case 'latestSample':
       log('info', `dashboard ignored a '${msg.type}' message meant for another view`);

@@ -134,7 +134,7 @@ export class QualityView {
     for (const { spec, chart, wrap } of this.charts) {
       const series: LineSeries[] = [];
       for (const [key, label, role] of spec.series) {
-        const values = q.map((r) => (typeof r[key] === 'number' && Number.isFinite(r[key]) ? (r[key] as number) : NaN));
+        const values = q.map((r) => (typeof r[key] === 'number' && Number.isFinite(r[key]) ? (r[key]) : NaN));
         if (!values.some((v) => !Number.isNaN(v))) continue;
         const y = column(values);
         series.push({ label, color: colors[role], step, x: step, y, width: role === 'real' ? 1.5 : 2, alpha: 1, legend: true, group: `${spec.id}:${key}`, ...(role === 'real' ? { dash: [5, 4] } : {}) });

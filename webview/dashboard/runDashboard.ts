@@ -5,15 +5,16 @@
  */
 import type { HostToWebview } from '../../src/protocol/webviewProtocol';
 import type { Alarm } from '../../src/protocol/alarms';
-import { RunData } from '../shared/runData';
+import { type RunData } from '../shared/runData';
 import { AlarmBanner } from './alarmBanner';
 import { DiscriminatorView, type HistoryMode } from './discriminatorView';
 import { LatentExplorer, type ExplorerState } from './latentExplorer';
 import { stepLink } from './links';
 import { chartControls, LossView, type ChartSettings } from './lossView';
 import { LatentWalk } from './latentWalk';
+import { LatentRequests } from '../shared/latentRequests';
 import { QualityView } from './qualityView';
-import { SamplesView } from './samplesView';
+import { SampleGallery } from './sampleGallery';
 import { StepCursor } from './stepCursor';
 import { SummaryView } from './summaryView';
 
@@ -35,11 +36,13 @@ const TABS: { id: DashboardTab; label: string }[] = [
 export class RunDashboard {
   readonly el: HTMLElement;
   readonly cursor = new StepCursor();
+  /** Latent generate requests of the explorer and the walk, answered by the host. */
+  readonly requests = new LatentRequests();
   private readonly summary: SummaryView;
   private readonly alarms: AlarmBanner;
   private readonly losses: LossView;
   private readonly disc: DiscriminatorView;
-  private readonly samples: SamplesView;
+  private readonly samples: SampleGallery;
   private readonly quality: QualityView;
   readonly explorer: LatentExplorer;
   readonly walk: LatentWalk;
@@ -65,10 +68,10 @@ export class RunDashboard {
       state.histMode = m;
       save();
     });
-    this.samples = new SamplesView(run, this.cursor);
-    this.walk = new LatentWalk(() => this.run);
+    this.samples = new SampleGallery(run, this.cursor);
+    this.walk = new LatentWalk(() => this.run, this.requests);
     this.quality = new QualityView(run, this.cursor, link);
-    this.explorer = new LatentExplorer(() => this.run, state, save);
+    this.explorer = new LatentExplorer(() => this.run, this.requests, state, save);
     // Charts on the left, samples on the right and sticky, so the sample follows the cursor
     // while the charts scroll past.
     const grid = document.createElement('main');

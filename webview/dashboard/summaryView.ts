@@ -4,7 +4,8 @@
  */
 import type { RunData } from '../shared/runData';
 import { badge, button, collapsible, progressRing, type ButtonControl } from '../shared/controls';
-import { formatDuration, formatStep } from '../shared/format';
+import { formatDuration, formatSpeed, paceOf } from '../../src/analysis/progress';
+import { formatStep } from '../shared/format';
 import { post } from '../shared/vscodeApi';
 
 export class SummaryView {
@@ -68,16 +69,17 @@ export class SummaryView {
       this.statusSlot.replaceChildren(status, ...(info.status === 'running' ? [progressRing()] : []));
     }
 
-    const sps = stepsPerSecond(r);
+    // The trainer's own estimate, as the status bar and the terminal show it.
+    const pace = paceOf(info);
     const lastWall = r.length > 0 ? r.wallMs.data[r.length - 1] : 0;
-    const elapsed = Math.max(info.trainingMs ?? 0, Number.isFinite(lastWall) ? lastWall : 0);
-    const remaining = Math.max(0, info.totalSteps - info.step);
-    const eta = info.status === 'running' && sps > 0 ? formatDuration((remaining / sps) * 1000) : info.status === 'completed' ? 'done' : '–';
+    const elapsed = Math.max(info.trainingMs, Number.isFinite(lastWall) ? lastWall : 0);
+    const eta = info.status === 'running' ? formatDuration(pace.etaSec) : info.status === 'completed' ? 'done' : '–';
+    const workers = r.config?.training.workers;
     const facts: [string, string][] = [
       ['Step', `${formatStep(info.step)} / ${formatStep(info.totalSteps)}`],
-      ['Backend', (info.backend ?? '–') + threadsNote(r.config)],
-      ['Steps/s', sps > 0 ? sps.toFixed(sps < 10 ? 2 : 1) : '–'],
-      ['Elapsed', formatDuration(elapsed)],
+      ['Backend', info.backend + (typeof workers === 'number' && workers > 1 ? ` · ${workers} threads` : '')],
+      ['Steps/s', formatSpeed(pace.stepsPerSec)],
+      ['Elapsed', formatDuration(elapsed / 1000)],
       ['ETA', eta],
       ['Data', info.dataKind + (info.imageShape ? ` ${info.imageShape.join('×')}` : '')],
       ['Seed', String(info.seed ?? '–')],
@@ -115,23 +117,4 @@ export class SummaryView {
       this.configPre.textContent = r.config === null || r.config === undefined ? 'config.json is missing or unreadable' : JSON.stringify(r.config, null, 2);
     }
   }
-}
-
-/** " · 2 threads" when the run trained data-parallel (config.json's training.workers). */
-function threadsNote(config: unknown): string {
-  const workers = (config as { training?: { workers?: unknown } } | null | undefined)?.training?.workers;
-  return typeof workers === 'number' && workers > 1 ? ` · ${workers} threads` : '';
-}
-
-/** Recent speed from the last logged steps; a whole-run average would hide a slowdown. */
-export function stepsPerSecond(r: RunData): number {
-  const n = r.length;
-  if (n >= 2) {
-    const k = Math.max(0, n - 50);
-    const ds = r.step.data[n - 1] - r.step.data[k];
-    const dt = r.wallMs.data[n - 1] - r.wallMs.data[k];
-    if (ds > 0 && dt > 0) return (ds / dt) * 1000;
-  }
-  const ms = r.info.trainingMs;
-  return ms > 0 ? (r.info.step / ms) * 1000 : 0;
 }

@@ -7,7 +7,7 @@ import './samples.css';
 import type { HostToWebview } from '../../src/protocol/webviewProtocol';
 import { badge, button, dropdown, registerControls } from '../shared/controls';
 import { formatStep } from '../shared/format';
-import { parseHostMessage } from '../shared/hostMessages';
+import { parseHostMessage } from '../../src/protocol/webviewProtocol';
 import { ImageGrid } from '../shared/samples/imageGrid';
 import { PointsPlot } from '../shared/samples/pointsPlot';
 import { onThemeChange, watchTheme } from '../shared/theme';
@@ -101,7 +101,7 @@ window.addEventListener('message', (event: MessageEvent) => {
     log('warn', `samples view ignored a message: ${parsed.reason}`);
     return;
   }
-  const msg = parsed.message;
+  const msg = parsed.value;
   if (msg.type === 'latestSample') render(msg);
   else if (msg.type === 'error') {
     stepText.textContent = msg.message;

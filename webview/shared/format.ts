@@ -1,4 +1,4 @@
-/** Number and time formatting shared by axes, read-outs and the run summary. */
+/** Number formatting for axes and read-outs. Durations and speeds: src/analysis/progress.ts. */
 
 export function formatStep(step: number): string {
   if (Math.abs(step) >= 1e6) return `${trim(step / 1e6)}M`;
@@ -16,14 +16,3 @@ export function formatValue(v: number): string {
   if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(2);
   return v.toPrecision(4).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
 }
-
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 0) return '–';
-  const s = Math.round(ms / 1000);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = s % 60;
-  return h > 0 ? `${h}:${pad(m)}:${pad(sec)}` : `${m}:${pad(sec)}`;
-}
-
-const pad = (n: number): string => String(n).padStart(2, '0');

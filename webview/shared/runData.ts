@@ -3,8 +3,9 @@
  * value), histograms and samples sorted by step. Snapshots and appends both land here, so a
  * replayed or overlapping append cannot duplicate a step.
  */
-import type { RunSnapshot, SampleView } from '../../src/protocol/webviewProtocol';
-import { METRIC_KEYS, type HistogramRecord, type MetricKey, type MetricRecord, type QualityRecord, type RunInfo } from '../../src/protocol/runFormat';
+import { lossUsesProbability, type GanConfig } from '../../src/config/ganConfig';
+import type { RunSnapshot } from '../../src/protocol/webviewProtocol';
+import { METRIC_KEYS, type HistogramRecord, type MetricKey, type MetricRecord, type QualityRecord, type RunInfo, type SampleView } from '../../src/protocol/runFormat';
 import type { Alarm } from '../../src/protocol/alarms';
 
 export class Column {
@@ -23,6 +24,13 @@ export class Column {
     }
     this.data[this.n++] = v;
   }
+  /** Replaces the contents with a copy of `values`. */
+  setAll(values: Float64Array): void {
+    if (values.length > this.data.length) this.data = new Float64Array(Math.max(16, values.length * 2));
+    this.data.set(values);
+    this.n = values.length;
+    this.epoch++;
+  }
   truncate(n: number): void {
     if (n >= this.n) return;
     this.n = n;
@@ -30,11 +38,13 @@ export class Column {
   }
 }
 
-const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : NaN);
+/** The protocol carries a value that was not finite as NaN; a column keeps it as a gap. */
+const num = (v: number | undefined): number => (v !== undefined && Number.isFinite(v) ? v : NaN);
 
 export class RunData {
   info: RunInfo;
-  config: unknown;
+  /** The resolved config (config.json), or null when the run has none that reads. */
+  config: GanConfig | null;
   readonly step: Column;
   readonly wallMs: Column;
   readonly metrics: Record<MetricKey, Column>;
@@ -59,20 +69,28 @@ export class RunData {
     this.wallMs = new Column(n);
     this.metrics = {} as Record<MetricKey, Column>;
     for (const k of METRIC_KEYS) this.metrics[k] = new Column(n);
-    for (let i = 0; i < n; i++) {
-      const s = num(m.step[i]);
-      if (Number.isNaN(s)) continue;
-      this.makeRoomFor(s);
-      this.step.push(s);
-      this.wallMs.push(num(m.wallMs[i]));
-      for (const k of METRIC_KEYS) this.metrics[k].push(num(m[k]?.[i]));
+    // The host's columns are read from metrics.jsonl in step order; they are copied in one block
+    // when that holds, and record by record (dropping what a resume replaced) when it does not.
+    if (increasing(m.step)) {
+      this.step.setAll(m.step);
+      this.wallMs.setAll(m.wallMs);
+      for (const k of METRIC_KEYS) this.metrics[k].setAll(m[k]);
+    } else {
+      for (let i = 0; i < n; i++) {
+        const s = m.step[i];
+        if (Number.isNaN(s)) continue;
+        this.makeRoomFor(s);
+        this.step.push(s);
+        this.wallMs.push(m.wallMs[i]);
+        for (const k of METRIC_KEYS) this.metrics[k].push(m[k][i]);
+      }
     }
     this.histograms = sortedByStep(snapshot.histograms);
     this.samples = sortedByStep(snapshot.samples);
     this.realSamples = snapshot.realSamples;
-    this.quality = sortedByStep(snapshot.quality ?? []);
-    this.checkpoints = [...new Set(snapshot.checkpoints ?? [])].sort((a, b) => a - b);
-    this.alarms = snapshot.alarms ?? [];
+    this.quality = sortedByStep(snapshot.quality);
+    this.checkpoints = [...new Set(snapshot.checkpoints)].sort((a, b) => a - b);
+    this.alarms = snapshot.alarms;
   }
 
   get id(): string {
@@ -103,8 +121,7 @@ export class RunData {
 
   appendMetrics(records: MetricRecord[]): void {
     for (const r of records) {
-      const s = num(r.step);
-      if (Number.isNaN(s)) continue;
+      const s = r.step;
       this.makeRoomFor(s);
       this.step.push(s);
       this.wallMs.push(num(r.wallMs));
@@ -152,15 +169,13 @@ export class RunData {
 
   /** The generator's latent size and distribution from the resolved config (0 when unknown). */
   get latent(): { dim: number; distribution: 'normal' | 'uniform' } {
-    const g = (this.config as { generator?: { latentDim?: unknown; latentDistribution?: unknown } } | null)?.generator;
-    const dim = typeof g?.latentDim === 'number' && Number.isInteger(g.latentDim) && g.latentDim > 0 ? g.latentDim : 0;
-    return { dim, distribution: g?.latentDistribution === 'uniform' ? 'uniform' : 'normal' };
+    const g = this.config?.generator;
+    return { dim: g?.latentDim ?? 0, distribution: g?.latentDistribution ?? 'normal' };
   }
 
   /** Whether D's output is a probability: only then does 0.5 mean "can't tell". */
   get dIsProbability(): boolean {
-    const loss = (this.config as { loss?: { type?: unknown } } | null)?.loss?.type;
-    if (typeof loss === 'string') return loss === 'non-saturating' || loss === 'minimax';
+    if (this.config) return lossUsesProbability(this.config.loss.type);
     const h = this.histograms[0];
     return h ? h.lo >= 0 && h.hi <= 1 : true;
   }
@@ -218,4 +233,10 @@ function mergeByStep<T extends { step: number }>(existing: T[], added: readonly 
     else out.splice(i, 0, r);
   }
   return out;
+}
+
+/** Whether steps strictly increase and none is missing (the common case: a log read in order). */
+function increasing(steps: Float64Array): boolean {
+  for (let i = 0; i < steps.length; i++) if (!(steps[i] > (i > 0 ? steps[i - 1] : -Infinity))) return false;
+  return true;
 }

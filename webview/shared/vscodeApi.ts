@@ -35,7 +35,7 @@ export function loadState<T extends object>(defaults: T): T {
   const out = { ...defaults };
   for (const key of Object.keys(defaults) as (keyof T)[]) {
     const v = (saved as Partial<T>)[key];
-    if (v !== undefined && (typeof v === typeof defaults[key] || defaults[key] === null)) out[key] = v as T[keyof T];
+    if (v !== undefined && (typeof v === typeof defaults[key] || defaults[key] === null)) out[key] = v;
   }
   return out;
 }

@@ -8,7 +8,10 @@ import { gunzipSync } from 'node:zlib';
 import { extname, join, resolve, dirname } from 'node:path';
 import { PNG } from 'pngjs';
 import * as jpeg from 'jpeg-js';
-import { isToyData, type DataConfig, type ImageNormalize, type VectorNormalize } from '../../config/ganConfig';
+import { isToyData, type DataConfig, type ToyData } from '../../config/ganConfig';
+
+type VectorNormalize = ToyData['normalize'];
+type ImageNormalize = Extract<DataConfig, { type: 'mnist' }>['normalize'];
 import type { DataKind } from '../../protocol/runFormat';
 import { Rng } from '../rng';
 import { sampleToy, toyModes, type ToySpec } from './toy2d';
@@ -165,7 +168,7 @@ function mnistDataset(d: Extract<DataConfig, { type: 'mnist' }>): Dataset {
   const [n, h, w] = images.dims;
   const dim = h * w;
   const keep: number[] = [];
-  for (let i = 0; i < n && (d.limit === null || keep.length < d.limit); i++) {
+  for (let i = 0; i < n && (d.limit === undefined || keep.length < d.limit); i++) {
     if (!d.digits || d.digits.includes(labels.data[i])) keep.push(i);
   }
   const pixels = new Uint8Array(keep.length * dim);
@@ -244,7 +247,7 @@ function imageFolderDataset(d: Extract<DataConfig, { type: 'imageFolder' }>, bas
   const dir = resolve(baseDir, d.path);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new DataError(`${dir}: image folder not found`);
   let files = listImages(dir);
-  if (d.limit !== null) files = files.slice(0, d.limit);
+  if (d.limit !== undefined) files = files.slice(0, d.limit);
   if (files.length === 0) throw new DataError(`${dir}: no .png, .jpg or .jpeg images found`);
   const dim = d.size * d.size * d.channels;
   const pixels = new Uint8Array(files.length * dim);
@@ -255,7 +258,7 @@ function imageFolderDataset(d: Extract<DataConfig, { type: 'imageFolder' }>, bas
 // ------------------------------------------------------------------------------------------
 // CSV
 
-export function parseCsv(text: string, file: string, header: boolean, columns: (string | number)[] | null): { dim: number; data: Float32Array } {
+export function parseCsv(text: string, file: string, header: boolean, columns?: readonly (string | number)[] | null): { dim: number; data: Float32Array } {
   const lines = text.split(/\r?\n/);
   let names: string[] | null = null;
   let first = 0;

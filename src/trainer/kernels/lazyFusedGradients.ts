@@ -82,13 +82,13 @@ function lazyConvGradient(attrs: FusedConvAttrs, inputs: Record<string, tf.Tenso
     const d = dy as tf.Tensor4D;
     const grads: Record<string, () => tf.Tensor> = {
       // = conv2DBackpropInput(x4D.shape, dy, filter, strides, pad), as tfjs-core's gradient calls it.
-      0: () => tf.conv2dTranspose(d, filter as tf.Tensor4D, x4D.shape as [number, number, number, number], strides, pad as never),
+      0: () => tf.conv2dTranspose(d, filter as tf.Tensor4D, x4D.shape as [number, number, number, number], strides, pad),
       1: () =>
-        tf.engine().runKernel(
+        tf.engine().runKernel<tf.Tensor>(
           tf.Conv2DBackpropFilter,
           { x: x4D, dy: d },
           { strides, pad, dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape: filter.shape } as never,
-        ) as tf.Tensor,
+        ),
     };
     if (bias != null) grads[2] = () => biasGradient(bias, d);
     return grads;
@@ -118,7 +118,10 @@ function lazyMatMulGradient(attrs: FusedMatMulAttrs): GradFunc | undefined {
 export function installLazyFusedGradients(): void {
   if (!hooked) {
     const engine = tf.engine() as unknown as HookableEngine;
+    // The engine's own methods, called back with the engine as `this` by the hooks below.
+    // eslint-disable-next-line @typescript-eslint/unbound-method
     const runKernel = engine.runKernel;
+    // eslint-disable-next-line @typescript-eslint/unbound-method
     const addTapeNode = engine.addTapeNode;
     hooked = { engine, runKernel, addTapeNode };
     engine.runKernel = function (this: HookableEngine, kernelName, inputs, attrs) {

@@ -84,7 +84,7 @@ function tile({ inputs, backend, attrs }: KernelArgs<{ x: TensorInfo }, { reps: 
   const out = backend.makeOutput(outShape, x.dtype);
   if (util.sizeFromShape(outShape) === 0) return out;
   if (rank === 0) {
-    (backend.typedArrayFromHeap(out) as Float32Array).set(backend.typedArrayFromHeap(x) as Float32Array);
+    (backend.typedArrayFromHeap(out) as Float32Array).set(backend.typedArrayFromHeap(x));
     return out;
   }
   const src = backend.typedArrayFromHeap(x) as Float32Array;

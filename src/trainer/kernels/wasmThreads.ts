@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendWasm, getThreadsCount, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import wasmFactoryThreadedSimd from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js';
-// @ts-ignore -- a CommonJS module without types, exporting the pthread worker's source as a string
+// @ts-expect-error -- a CommonJS module without types, exporting the pthread worker's source as a string
 import { wasmWorkerContents } from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js';
 
 const THREADED_BINARY = 'tfjs-backend-wasm-threaded-simd.wasm';
@@ -65,6 +65,7 @@ async function startModule(threads: number, wasmDir: string): Promise<Emscripten
   writeFileSync(workerPath, (wasmWorkerContents as string).replace(/\n/g, '\\n'));
   writeFileSync(mainPath, `var WasmBackendModuleThreadedSimd = ${(wasmFactoryThreadedSimd as () => unknown).toString()};\n`);
   // The glue calls require("os").cpus(): patch that very object (an ES import is a copy in the bundle).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the CommonJS object itself, not the bundle's copy
   const mutableOs = require('os') as { cpus: typeof os.cpus };
   const realCpus = mutableOs.cpus;
   const cpus = realCpus.call(mutableOs);
@@ -77,7 +78,7 @@ async function startModule(threads: number, wasmDir: string): Promise<Emscripten
     const module = (await (wasmFactoryThreadedSimd as (cfg: object) => Promise<EmscriptenModule>)({
       mainScriptUrlOrBlob: mainPath,
       locateFile: (path: string) => (path.endsWith('.worker.js') ? workerPath : path.endsWith('.wasm') ? join(wasmDir, THREADED_BINARY) : join(dir, path)),
-    })) as EmscriptenModule;
+    }));
     module.tfjs = {
       init: module.cwrap('init', null, []),
       initWithThreadsCount: module.cwrap('init_with_threads_count', null, ['number']),

@@ -3,9 +3,10 @@
  * the data layer is redrawn only when data or options change, and the cursor/hover layer is a
  * second canvas so that moving the mouse never redraws 100k points.
  */
-import { Column, lastAtOrBefore } from '../runData';
+import { type Column, lastAtOrBefore } from '../runData';
 import { requestDraw, type Drawable } from '../frame';
-import { formatDuration, formatStep, formatValue } from '../format';
+import { formatDuration } from '../../../src/analysis/progress';
+import { formatStep, formatValue } from '../format';
 import { palette, themeVersion, withAlpha } from '../theme';
 import { decimate, decimateColumns, STRIDE } from './decimate';
 import { logTicks, niceTicks, snapDomain, yRange } from './scale';
@@ -265,7 +266,7 @@ export class LineChart implements Drawable {
     ctx.textBaseline = 'top';
     const wall = this.opts.xMode === 'wall';
     const xt = niceTicks(x0, x1, xn);
-    for (const t of xt) ctx.fillText(wall ? formatDuration(t) : formatStep(t), X(t), M.top + h + 5);
+    for (const t of xt) ctx.fillText(wall ? formatDuration(t / 1000) : formatStep(t), X(t), M.top + h + 5);
     ctx.strokeStyle = withAlpha(p.foreground, 0.45);
     ctx.beginPath();
     ctx.moveTo(M.left + 0.5, M.top);
@@ -343,7 +344,7 @@ export class LineChart implements Drawable {
     }
     const first = series[0];
     const realStep = first.step.data[anchor.i];
-    const title = this.opts.xMode === 'wall' ? `step ${realStep} · ${formatDuration(anchor.x)}` : `step ${realStep}`;
+    const title = this.opts.xMode === 'wall' ? `step ${realStep} · ${formatDuration(anchor.x / 1000)}` : `step ${realStep}`;
     this.readout.replaceChildren(line(title, undefined, true), ...rows.map(([label, value, color]) => line(`${label}: ${value}`, color)));
     this.readout.hidden = false;
     const rw = this.readout.offsetWidth;

@@ -2,7 +2,7 @@
  * A sample grid image with one focusable button per tile laid over it, so a tile can be picked
  * by mouse or keyboard without cutting the image into rows × cols elements.
  */
-import type { SampleView } from '../../../src/protocol/webviewProtocol';
+import type { SampleView } from '../../../src/protocol/runFormat';
 import { gridGeometry, tileRect, type GridGeometry } from './gridGeometry';
 import { loadImage } from './sampleStore';
 

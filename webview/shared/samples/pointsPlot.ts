@@ -2,8 +2,7 @@
  * GAN Lab's core view for any 2-D run: D's output over the plane as a heatmap (green where D
  * says "real", purple where it says "generated"), the real points and the generated points.
  */
-import type { SamplePoints2D } from '../../../src/protocol/runFormat';
-import type { SampleView } from '../../../src/protocol/webviewProtocol';
+import type { SamplePoints2D, SampleView } from '../../../src/protocol/runFormat';
 import { requestDraw, type Drawable } from '../frame';
 import { niceTicks } from '../charts/scale';
 import { chartFont, Surface } from '../charts/surface';

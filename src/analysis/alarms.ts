@@ -1,0 +1,263 @@
+/**
+ * The alarm judge: what a run's metrics say about the game, in words a person can act on. Pure
+ * code over the run format, so the host (notifications, status bar, dashboard banners) and the
+ * tests judge a run the same way, live or from disk. The alarms' shape is src/protocol/alarms.ts.
+ */
+import { lossUsesProbability, type GanConfig, type LossType } from '../config/ganConfig';
+import type { Alarm } from '../protocol/alarms';
+import type { MetricRecord, QualityRecord } from '../protocol/runFormat';
+
+export interface AlarmThresholds {
+  /** Logged records a condition is judged over (a moving window). */
+  window: number;
+  /** Discriminator wins: mean D(x) above this and mean D(G(z)) below 1 − this. */
+  dWinsConfidence: number;
+  /** …and G's gradient norm below this share of its median over the first windows. */
+  vanishingGradientRatio: number;
+  /** Mode collapse: diversity below this share of the real data's. */
+  collapseDiversityRatio: number;
+  /** Mode collapse: fewer than this share of the mixture's modes (or MNIST classes) covered. */
+  collapseModeShare: number;
+  /**
+   * Divergence: a loss's size over a window (its median magnitude, or its median swing from one
+   * logged step to the next) grows to this many times its calmest size since the warm-up.
+   */
+  divergenceGrowth: number;
+  /** …where sizes below this count as this: a many-fold change among small losses is the game. */
+  divergenceFloor: number;
+  /** Equilibrium: mean D(x) and D(G(z)) within this of 0.5. */
+  equilibriumTolerance: number;
+}
+
+export const DEFAULT_ALARM_THRESHOLDS: AlarmThresholds = {
+  window: 20,
+  dWinsConfidence: 0.95,
+  vanishingGradientRatio: 0.1,
+  collapseDiversityRatio: 0.35,
+  collapseModeShare: 0.5,
+  divergenceGrowth: 5,
+  divergenceFloor: 1,
+  equilibriumTolerance: 0.05,
+};
+
+/** What detectAlarms needs to know of a run's resolved config (config.json). */
+export interface AlarmOptions {
+  /** D's outputs are probabilities (non-saturating and minimax losses); the D-based alarms need that. */
+  probability: boolean;
+  /** The loss type: it picks the advice, and says which losses have a meaningful level. */
+  loss: LossType;
+  /** wasserstein-gp's λ when the config gives it: 0 leaves the critic unbounded. */
+  gradientPenalty?: number;
+}
+
+/** A run without a readable config is judged as the default loss. */
+export function alarmOptionsOf(config: GanConfig | null): AlarmOptions {
+  const type: LossType = config?.loss.type ?? 'non-saturating';
+  const opts: AlarmOptions = { probability: lossUsesProbability(type), loss: type };
+  if (config) opts.gradientPenalty = config.loss.gradientPenalty;
+  return opts;
+}
+
+/**
+ * Windows of records before equilibrium and divergence are judged: an untrained D says 0.5 to
+ * everything, and the losses of the first steps move fast from their initial values.
+ */
+const WARM_UP_WINDOWS = 3;
+
+/**
+ * Losses whose generator loss is −mean D(G(z)) on an unbounded critic score. Adding a constant to
+ * every score changes nothing in the game, so that loss drifts freely and only its swings mean
+ * anything.
+ */
+const CRITIC_LOSSES = new Set<LossType>(['wasserstein-gp', 'hinge']);
+
+/** Quality measurements (after step 0) before mode collapse is judged. */
+const COLLAPSE_GRACE = 3;
+
+/**
+ * Modes or digit classes count as lost only while at least this share of the generated samples
+ * looks like data: lies on some mode (highQuality), or for images within the real features' k-NN
+ * balls (precision). A generator that is still learning covers few modes without having
+ * collapsed: a mode counts as covered when it holds 1 % of all points, and the grid example keeps
+ * most of its points between modes for its first 2000 steps; an untrained MNIST generator draws
+ * blobs that the classifier calls all one digit. A collapsed generator draws good samples of the
+ * few modes it has; one that draws the same poor sample is caught by its diversity.
+ */
+const LOOKS_REAL_SHARE = 0.5;
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+const median = (xs: number[]) => {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+};
+
+/** Steps where `hit` holds, merged into ranges. */
+function ranges(steps: number[], hit: boolean[]): [number, number][] {
+  const out: [number, number][] = [];
+  hit.forEach((h, i) => {
+    if (!h) return;
+    const last = out[out.length - 1];
+    if (last && i > 0 && hit[i - 1]) last[1] = steps[i];
+    else out.push([steps[i], steps[i]]);
+  });
+  return out;
+}
+
+/** Where a loss grew most against its calmest size, for the message. */
+interface Growth {
+  /** Index of the record that ends the window. */
+  at: number;
+  ratio: number;
+  size: number;
+  calm: number;
+  /** The size was the loss's swing from one logged step to the next, not its level. */
+  swing: boolean;
+}
+
+/**
+ * Judges one loss for divergence at each record. The loss's size over the window that ends there
+ * is the larger of its level (median |loss|) and its swing (median |change| from one logged step
+ * to the next), so both a loss that climbs and one that oscillates ever wider count, while a slow
+ * drift does not. From the warm-up on, each size is compared with the calmest size seen since,
+ * never taken below `divergenceFloor`. Medians let a single odd batch pass; non-finite values are
+ * left out here and judged on their own.
+ */
+function lossGrowth(xs: number[], w: number, levelCounts: boolean, t: AlarmThresholds): { hit: boolean[]; worst?: Growth } {
+  const hit = xs.map(() => false);
+  let calm = Infinity;
+  let worst: Growth | undefined;
+  for (let i = WARM_UP_WINDOWS * w - 1; i < xs.length; i++) {
+    const win = xs.slice(i + 1 - w, i + 1).filter(Number.isFinite);
+    if (win.length < 2) continue;
+    const level = levelCounts ? median(win.map(Math.abs)) : 0;
+    const swing = median(win.slice(1).map((x, j) => Math.abs(x - win[j])));
+    const size = Math.max(level, swing);
+    calm = Math.min(calm, size);
+    const ratio = size / Math.max(t.divergenceFloor, calm);
+    hit[i] = ratio > t.divergenceGrowth;
+    if (!worst || ratio > worst.ratio) worst = { at: i, ratio, size, calm, swing: swing > level };
+  }
+  return { hit, worst };
+}
+
+/** A number for a message: three significant digits, no exponent for everyday sizes. */
+const fmt = (x: number) => (Math.abs(x) >= 1000 ? x.toExponential(2) : String(Number(x.toPrecision(3))));
+
+/**
+ * Judges a run. `probability` says whether D's outputs are probabilities (non-saturating and
+ * minimax losses); the D-based alarms only make sense then. `loss` picks the advice.
+ */
+export function detectAlarms(
+  metrics: MetricRecord[],
+  quality: QualityRecord[],
+  opts: AlarmOptions,
+  t: AlarmThresholds = DEFAULT_ALARM_THRESHOLDS,
+): Alarm[] {
+  const alarms: Alarm[] = [];
+  const steps = metrics.map((m) => m.step);
+  const w = Math.max(1, t.window);
+  const windowed = (f: (m: MetricRecord) => number) =>
+    metrics.map((_, i) => (i + 1 >= w ? mean(metrics.slice(i + 1 - w, i + 1).map(f)) : NaN));
+
+  if (opts.probability && metrics.length >= w) {
+    const dx = windowed((m) => m.dReal);
+    const dgz = windowed((m) => m.dFake);
+    const g = windowed((m) => m.gGradNorm);
+    const early = median(metrics.slice(0, Math.min(metrics.length, 3 * w)).map((m) => m.gGradNorm));
+    const wins = metrics.map((_, i) => dx[i] > t.dWinsConfidence && dgz[i] < 1 - t.dWinsConfidence && g[i] < t.vanishingGradientRatio * early);
+    const r = ranges(steps, wins);
+    if (r.length > 0) {
+      const advice =
+        opts.loss === 'minimax'
+          ? ' With the minimax loss, G minimises log(1 − D(G(z))), which is flat exactly when D rejects its samples confidently, so G stops learning. The original GAN paper recommends the non-saturating form for this reason: G maximises log D(G(z)), whose gradient is strong in the same situation. Set "loss": {"type": "non-saturating"}.'
+          : ' Try a lower discriminator learning rate, fewer D steps per G step, label smoothing, or dropout in D.';
+      alarms.push({
+        kind: 'discriminator-wins',
+        severity: 'warning',
+        ranges: r,
+        title: 'The discriminator wins',
+        message: `D calls real data real (D(x) ≈ 1) and generated data fake (D(G(z)) ≈ 0), and G's gradient has nearly vanished.${advice}`,
+      });
+    }
+    // An untrained D also says 0.5 to everything: equilibrium is judged only after the warm-up,
+    // as mode collapse is only after a few measurements.
+    const eq = metrics.map((_, i) => i + 1 >= WARM_UP_WINDOWS * w && Math.abs(dx[i] - 0.5) < t.equilibriumTolerance && Math.abs(dgz[i] - 0.5) < t.equilibriumTolerance);
+    const re = ranges(steps, eq);
+    if (re.length > 0) {
+      alarms.push({
+        kind: 'equilibrium',
+        severity: 'info',
+        ranges: re,
+        title: 'Equilibrium reached',
+        message: 'D says about 0.5 to both real and generated data: it can no longer tell them apart, the theoretical optimum of the game. Check the samples; longer training may not help much more.',
+      });
+    }
+  }
+
+  const divergence = judgeDivergence(metrics, w, opts, t);
+  if (divergence) alarms.push(divergence);
+
+  // Mode collapse is judged from the fourth measurement on (an untrained generator is "collapsed"
+  // by construction) and must hold at two measurements in a row, so one unlucky batch is no alarm.
+  const later = quality.filter((q) => q.step > 0);
+  const isCollapsed = (q: QualityRecord) => {
+    const lowDiversity = q.realDiversity > 0 && q.diversity < t.collapseDiversityRatio * q.realDiversity;
+    const lostModes = q.modes !== undefined && q.modesCovered !== undefined && q.modesCovered < t.collapseModeShare * q.modes && (q.highQuality ?? 1) >= LOOKS_REAL_SHARE;
+    const total = q.classes?.reduce((a, b) => a + b, 0) ?? 0;
+    const lostClasses = q.classes !== undefined && q.classes.filter((c) => c >= 0.01 * total).length < t.collapseModeShare * q.classes.length && (q.precision ?? 1) >= LOOKS_REAL_SHARE;
+    return lowDiversity || lostModes || lostClasses;
+  };
+  const raw = later.map((q, i) => i >= COLLAPSE_GRACE && isCollapsed(q));
+  const persistent = raw.map((h, i) => h && ((i > 0 && raw[i - 1]) || (i + 1 < raw.length && raw[i + 1])));
+  const r = ranges(later.map((q) => q.step), persistent);
+  if (r.length > 0) {
+    const latest = later[later.length - 1];
+    const what: string[] = [];
+    if (latest.modes !== undefined) what.push(`${latest.modesCovered}/${latest.modes} modes covered`);
+    if (latest.classes) what.push(`${latest.classes.filter((c) => c > 0).length}/10 digit classes generated`);
+    what.push(`diversity ${latest.diversity} against ${latest.realDiversity} in real data`);
+    alarms.push({
+      kind: 'mode-collapse',
+      severity: 'warning',
+      ranges: r,
+      title: 'Mode collapse',
+      message: `The generator produces too little variety (latest: ${what.join(', ')}). Try the wasserstein-gp loss, a lower G learning rate, more D steps per G step, or a larger latent size.`,
+    });
+  }
+  return alarms;
+}
+
+const LOSS_NAMES = { dLoss: "D's loss", gLoss: "G's loss" } as const;
+
+/** Divergence or oscillation: a loss grows many-fold after the warm-up, or is NaN or infinite. */
+function judgeDivergence(metrics: MetricRecord[], w: number, opts: AlarmOptions, t: AlarmThresholds): Alarm | undefined {
+  const grown = (['dLoss', 'gLoss'] as const).map((key) => ({ key, ...lossGrowth(metrics.map((m) => m[key]), w, key === 'dLoss' || !CRITIC_LOSSES.has(opts.loss), t) }));
+  const nonFinite = (m: MetricRecord) => !Number.isFinite(m.dLoss) || !Number.isFinite(m.gLoss);
+  const r = ranges(metrics.map((m) => m.step), metrics.map((m, i) => nonFinite(m) || grown.some((g) => g.hit[i])));
+  if (r.length === 0) return undefined;
+
+  const found: string[] = [];
+  const broken = metrics.find(nonFinite);
+  if (broken) {
+    const key = Number.isFinite(broken.dLoss) ? 'gLoss' : 'dLoss';
+    found.push(`${LOSS_NAMES[key]} was ${broken[key]} at step ${broken.step}.`);
+  }
+  let most: { key: keyof typeof LOSS_NAMES; g: Growth } | undefined;
+  for (const { key, worst } of grown) if (worst && worst.ratio > t.divergenceGrowth && (!most || worst.ratio > most.g.ratio)) most = { key, g: worst };
+  if (most) {
+    const { key, g } = most;
+    const [verdict, what] = g.swing
+      ? ['The game oscillates ever wider', `swung by a median ${fmt(g.size)} from one logged step to the next`]
+      : ['The game is diverging', `reached a median size of ${fmt(g.size)}`];
+    const calm = g.calm < t.divergenceFloor ? `${fmt(g.calm)}, counted as ${fmt(t.divergenceFloor)}` : fmt(g.calm);
+    found.push(`${verdict}: over the ${w} logged steps up to step ${metrics[g.at].step}, ${LOSS_NAMES[key]} ${what}, ${fmt(g.ratio)}× its calmest since the warm-up (${calm}).`);
+  }
+  let advice: string;
+  if (opts.loss === 'wasserstein-gp' && opts.gradientPenalty === 0)
+    advice = 'Without its gradient penalty nothing bounds the critic, so its scores and both losses can grow without limit: set "loss": {"type": "wasserstein-gp", "gradientPenalty": 10}. If the losses still swing, lower the learning rates.';
+  else if (CRITIC_LOSSES.has(opts.loss))
+    advice = 'Lower both learning rates (ten times is a good first try), use Adam with β1 = 0.5 and β2 = 0.9, or train the critic more often ("training": {"dStepsPerGStep": 5}).';
+  else advice = 'Lower both learning rates (ten times is a good first try), use Adam with β1 = 0.5, or switch to "loss": {"type": "wasserstein-gp"}, whose gradient penalty keeps the critic in check.';
+  return { kind: 'divergence', severity: 'warning', ranges: r, title: 'Losses diverge', message: `${found.join(' ')} ${advice}` };
+}

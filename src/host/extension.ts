@@ -1,0 +1,113 @@
+/**
+ * GAN Studio's extension entry point. It only wires the parts together; each part owns its
+ * behaviour and its disposables. Nothing here imports tfjs: training happens in a forked trainer.
+ */
+import * as vscode from 'vscode';
+import type { Command, Services } from './commands/command';
+import { CompareRunsCommand, OpenDashboardCommand, OpenRunCommand } from './commands/dashboardCommands';
+import { ExportGeneratorCommand } from './commands/exportGeneratorCommand';
+import { NewExperimentCommand } from './commands/newExperimentCommand';
+import { ResumeCommand } from './commands/resumeCommand';
+import { DeleteRunCommand, RefreshRunsCommand, RevealRunCommand, ShowLogCommand } from './commands/runFolderCommands';
+import { SampleCommand } from './commands/sampleCommand';
+import { StopCommand } from './commands/stopCommand';
+import { TrainCommand } from './commands/trainCommand';
+import { ConfigCodeLens } from './editor/configCodeLens';
+import { ConfigDiagnostics } from './editor/configDiagnostics';
+import { ConfigQuickFixes } from './editor/configQuickFixes';
+import { LiveFeed } from './sessions/liveFeed';
+import { RunPanels } from './panels/runPanels';
+import { AlarmUi } from './alarms/alarmUi';
+import { GeneratorServers } from './sessions/generatorServers';
+import { RunStore } from './runs/runStore';
+import { SessionRegistry } from './sessions/sessionRegistry';
+import { TrainerLauncher } from './sessions/trainerLauncher';
+import { TrainingUi } from './sessions/trainingUi';
+import { RunsTree } from './views/runsTree';
+import { SamplesSideView } from './views/samplesSideView';
+
+let registry: SessionRegistry | undefined;
+let generators: GeneratorServers | undefined;
+
+/** For tests in a real VS Code: what the extension exposes (not a public API). */
+export interface GanStudioApi {
+  registry: SessionRegistry;
+  runs: RunStore;
+  runsTree: RunsTree;
+}
+
+export function activate(context: vscode.ExtensionContext): GanStudioApi {
+  const maxConcurrent = () => vscode.workspace.getConfiguration('ganStudio').get<number>('maxConcurrentTrainings', 2);
+  registry = new SessionRegistry(maxConcurrent);
+  const runs = new RunStore(registry);
+  const feed = new LiveFeed(registry);
+  // The alarm notifications log to the trainer's channel, which TrainingUi creates right after.
+  const alarms = new AlarmUi(feed, runs, context.workspaceState, (): vscode.LogOutputChannel => ui.log);
+  const ui = new TrainingUi(registry, alarms.monitor);
+  const diagnostics = new ConfigDiagnostics();
+  const launcher = new TrainerLauncher(context.extensionUri, registry);
+  const servers = new GeneratorServers((runDir, checkpoint) => launcher.serve(runDir, checkpoint));
+  generators = servers;
+  const panels = new RunPanels({
+    extensionUri: context.extensionUri,
+    runs,
+    registry,
+    feed,
+    log: ui.log,
+    state: context.workspaceState,
+    alarms: alarms.monitor,
+    generators: servers,
+  });
+  const samples = new SamplesSideView(context.extensionUri, runs, registry, feed, ui.log);
+  const tree = new RunsTree(runs, registry);
+
+  const services: Services = { extensionUri: context.extensionUri, registry, runs, launcher, ui, panels, diagnostics };
+  const commands: Command[] = [
+    new TrainCommand(services),
+    new StopCommand(services),
+    new ResumeCommand(services),
+    new OpenDashboardCommand(services),
+    new OpenRunCommand(services),
+    new CompareRunsCommand(services),
+    new SampleCommand(services),
+    new ExportGeneratorCommand(services),
+    new NewExperimentCommand(services),
+    new ShowLogCommand(services),
+    new DeleteRunCommand(services),
+    new RevealRunCommand(services),
+    new RefreshRunsCommand(services),
+  ];
+
+  // Disposed in reverse order: views and panels first, the sessions (which stop trainers) last.
+  context.subscriptions.push(
+    registry,
+    ui,
+    runs,
+    feed,
+    alarms,
+    diagnostics,
+    panels,
+    tree,
+    SamplesSideView.register(samples),
+    ConfigQuickFixes.register(diagnostics),
+    ConfigCodeLens.register(registry, runs),
+    ...commands.map((c) => vscode.commands.registerCommand(c.id, (...args: unknown[]) => c.execute(...args))),
+    // The Samples view follows what the person looks at.
+    tree.view.onDidChangeSelection((e) => e.selection[0] && samples.select(e.selection[0].runId, true)),
+    panels.onDidFocusRun((dir) => {
+      const id = runs.byDir(dir)?.info.id;
+      if (id) samples.select(id);
+    }),
+  );
+  return { registry, runs, runsTree: tree };
+}
+
+/** VS Code waits for this promise: every trainer is stopped (or killed) before the host exits. */
+export function deactivate(): Promise<void> | undefined {
+  const r = registry;
+  const g = generators;
+  registry = undefined;
+  generators = undefined;
+  if (!r && !g) return undefined;
+  return Promise.all([r?.stopAll({ urgent: true }), g?.dispose()]).then(() => undefined);
+}

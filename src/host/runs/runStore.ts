@@ -1,0 +1,140 @@
+/**
+ * The workspace's runs as the UI sees them: read from the run directories (the durable record),
+ * refreshed when a run.json changes on disk or a session of this window changes state.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import * as vscode from 'vscode';
+import { isInterrupted, listRuns, readLatestCheckpoint, readRunInfo } from '../../runDir/runReader';
+import type { RunInfo } from '../../protocol/runFormat';
+import type { SessionRegistry } from '../sessions/sessionRegistry';
+import { workspaceRunsDirs } from './runsLocation';
+
+export interface RunEntry {
+  dir: string;
+  info: RunInfo;
+  /** run.json says running, but no process is behind it (the window or machine went down). */
+  interrupted: boolean;
+  /** Trained by a session of this window right now. */
+  live: boolean;
+  hasCheckpoint: boolean;
+}
+
+const REFRESH_DEBOUNCE_MS = 250;
+
+export class RunStore implements vscode.Disposable {
+  private entries: RunEntry[] = [];
+  private watchers: vscode.Disposable[] = [];
+  private disposables: vscode.Disposable[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  /** Runs dirs outside the workspace setting that sessions of this window wrote to. */
+  private extraDirs = new Set<string>();
+  private readonly _onDidChange = new vscode.EventEmitter<void>();
+  readonly onDidChange = this._onDidChange.event;
+
+  constructor(private readonly registry: SessionRegistry) {
+    this.disposables.push(
+      this._onDidChange,
+      vscode.workspace.onDidChangeWorkspaceFolders(() => this.rewatch()),
+      vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('ganStudio.runsDir') && this.rewatch()),
+      registry.onDidChange((s) => {
+        if (s.runsDir) this.addRunsDir(s.runsDir);
+        this.scheduleRefresh();
+      }),
+    );
+    this.rewatch();
+  }
+
+  get runs(): readonly RunEntry[] {
+    return this.entries;
+  }
+
+  runsDirs(): string[] {
+    return [...new Set([...workspaceRunsDirs(), ...this.extraDirs])];
+  }
+
+  byId(runId: string): RunEntry | undefined {
+    return this.entries.find((e) => e.info.id === runId);
+  }
+
+  byDir(runDir: string): RunEntry | undefined {
+    const want = resolve(runDir);
+    return this.entries.find((e) => resolve(e.dir) === want) ?? this.readOne(runDir);
+  }
+
+  /** The newest run of a config file. */
+  latestForConfig(configPath: string): RunEntry | undefined {
+    const want = resolve(configPath);
+    return this.entries.find((e) => resolve(e.info.configPath) === want);
+  }
+
+  addRunsDir(runsDir: string): void {
+    if (this.runsDirs().some((d) => resolve(d) === resolve(runsDir))) return;
+    this.extraDirs.add(runsDir);
+    this.rewatch();
+  }
+
+  /** A run directory opened from elsewhere (Open Run… → Browse). */
+  readOne(runDir: string): RunEntry | undefined {
+    try {
+      return this.entry(runDir, readRunInfo(runDir));
+    } catch {
+      return undefined;
+    }
+  }
+
+  scheduleRefresh(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.refresh();
+    }, REFRESH_DEBOUNCE_MS);
+  }
+
+  refresh(): void {
+    const seen = new Set<string>();
+    const all: RunEntry[] = [];
+    for (const runsDir of this.runsDirs()) {
+      for (const r of listRuns(runsDir)) {
+        const key = resolve(r.dir);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        all.push(this.entry(r.dir, r.info));
+      }
+    }
+    all.sort((a, b) => b.info.createdAt.localeCompare(a.info.createdAt));
+    this.entries = all;
+    void vscode.commands.executeCommand('setContext', 'ganStudio.hasRuns', all.length > 0);
+    this._onDidChange.fire();
+  }
+
+  private entry(dir: string, info: RunInfo): RunEntry {
+    const live = this.registry.byRunDir(dir) !== undefined;
+    return {
+      dir,
+      info,
+      live,
+      interrupted: !live && isInterrupted(info),
+      hasCheckpoint: readLatestCheckpoint(dir) !== undefined,
+    };
+  }
+
+  private rewatch(): void {
+    for (const w of this.watchers.splice(0)) w.dispose();
+    for (const runsDir of this.runsDirs()) {
+      // The runs dir may not exist until the first run creates it: watch from its nearest existing
+      // ancestor so that first run still shows up.
+      let base = runsDir;
+      while (!existsSync(base) && dirname(base) !== base) base = dirname(base);
+      const pattern = join(relative(base, runsDir), '*', 'run.json').replace(/\\/g, '/');
+      const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(base), pattern));
+      this.watchers.push(w, w.onDidCreate(() => this.scheduleRefresh()), w.onDidChange(() => this.scheduleRefresh()), w.onDidDelete(() => this.scheduleRefresh()));
+    }
+    this.refresh();
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    for (const d of [...this.watchers.splice(0), ...this.disposables.splice(0)]) d.dispose();
+  }
+}

@@ -1,0 +1,168 @@
+/**
+ * What a person sees of a training session: a status-bar item (step/total, losses, ETA; a click
+ * opens the dashboard), a cancellable progress notification, the trainer's output in a log
+ * channel, and one message at the end that says how it ended and what to do next.
+ */
+import { basename, resolve } from 'node:path';
+import * as vscode from 'vscode';
+import type { AlarmMonitor } from '../alarms/alarmMonitor';
+import type { SessionRegistry } from './sessionRegistry';
+import { formatDuration, formatLoss, formatSpeed } from '../../analysis/progress';
+import type { SessionResult, TrainingSession } from './trainingSession';
+
+export const COMMAND_OPEN_DASHBOARD = 'ganStudio.openDashboard';
+export const COMMAND_SHOW_LOG = 'ganStudio.showLog';
+export const COMMAND_RESUME = 'ganStudio.resume';
+
+export class TrainingUi implements vscode.Disposable {
+  readonly log: vscode.LogOutputChannel;
+  private disposables: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly registry: SessionRegistry,
+    private readonly alarms?: AlarmMonitor,
+  ) {
+    this.log = vscode.window.createOutputChannel('GAN Studio Trainer', { log: true });
+    this.disposables.push(
+      this.log,
+      registry.onDidAdd((s) => this.track(s)),
+      registry.onDidChange(() => this.updateContext()),
+    );
+    this.updateContext();
+  }
+
+  private updateContext(): void {
+    const active = this.registry.active;
+    void vscode.commands.executeCommand('setContext', 'ganStudio.isTraining', active.length > 0);
+    // `resourcePath in ganStudio.trainingConfigs` drives the editor-title Train/Stop buttons.
+    void vscode.commands.executeCommand('setContext', 'ganStudio.trainingConfigs', active.map((s) => vscode.Uri.file(s.configPath).fsPath));
+  }
+
+  private label(session: TrainingSession): string {
+    return session.run?.name ?? basename(session.configPath);
+  }
+
+  private track(session: TrainingSession): void {
+    const tag = () => `[${session.runId ?? basename(session.configPath)}]`;
+    const subs: vscode.Disposable[] = [];
+    this.log.info(`${tag()} starting the trainer (pid ${session.pid ?? '?'}) for ${session.configPath}`);
+
+    const item = vscode.window.createStatusBarItem(`ganStudio.training.${session.id}`, vscode.StatusBarAlignment.Left, 50);
+    item.name = 'GAN Studio Training';
+    item.text = `$(loading~spin) GAN ${this.label(session)}: starting…`;
+    item.tooltip = `Training ${session.configPath}`;
+    item.command = { title: 'Show Trainer Log', command: COMMAND_SHOW_LOG };
+    item.show();
+
+    const render = () => {
+      const p = session.progress;
+      const name = this.label(session);
+      if (!p) return;
+      const eta = p.etaSec !== undefined ? ` · ETA ${formatDuration(p.etaSec)}` : '';
+      // Warnings take the icon and the background, so a failing game shows without a click.
+      const alarms = session.runDir ? (this.alarms?.alarmsFor(session.runDir) ?? []) : [];
+      const warnings = alarms.filter((a) => a.severity === 'warning');
+      const icon = session.state === 'stopping' ? '$(debug-stop)' : warnings.length ? '$(warning)' : '$(pulse)';
+      item.text = `${icon} ${name} ${p.step}/${p.totalSteps} · D ${formatLoss(p.dLoss)} G ${formatLoss(p.gLoss)}${eta}`;
+      item.backgroundColor = warnings.length ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+      const md = new vscode.MarkdownString(undefined, true);
+      md.appendMarkdown(`**GAN Studio: ${name}**${session.state === 'stopping' ? ' (stopping…)' : ''}\n\n`);
+      md.appendMarkdown(`step ${p.step} of ${p.totalSteps}, ${formatSpeed(p.stepsPerSec)} steps/s${eta}\n\n`);
+      md.appendMarkdown(`D loss ${formatLoss(p.dLoss)} · G loss ${formatLoss(p.gLoss)}\n\n`);
+      for (const a of alarms) {
+        const since = a.ranges[0] ? ` (since step ${a.ranges[0][0]})` : '';
+        md.appendMarkdown(`${a.severity === 'warning' ? '$(warning)' : '$(info)'} **${a.title}**${since}\n\n`);
+      }
+      md.appendMarkdown(`backend ${session.run?.backend ?? '?'} · click to open the dashboard`);
+      item.tooltip = md;
+    };
+
+    subs.push(
+      session.onDidStart((run) => {
+        this.log.info(`${tag()} training ${run.name} on ${run.backend}, run directory ${session.runDir}`);
+        item.command = { title: 'Open Dashboard', command: COMMAND_OPEN_DASHBOARD, arguments: [session.runDir] };
+        render();
+      }),
+      session.onDidProgress(render),
+      ...(this.alarms ? [this.alarms.onDidChange((c) => session.runDir && c.runDir === resolve(session.runDir) && render())] : []),
+      session.onDidChangeState((s) => {
+        if (s === 'stopping') {
+          this.log.info(`${tag()} stopping…`);
+          item.text = `$(debug-stop) ${this.label(session)}: stopping…`;
+        }
+      }),
+      session.onDidLog(({ level, message }) => {
+        const text = message.replace(/\s+$/, '');
+        if (!text) return;
+        for (const line of text.split('\n')) {
+          if (level === 'error') this.log.error(`${tag()} ${line}`);
+          else if (level === 'warn' || level === 'stderr') this.log.warn(`${tag()} ${line}`);
+          else this.log.info(`${tag()} ${line}`);
+        }
+      }),
+    );
+
+    void vscode.window.withProgress(
+      // The file name alone is always "gan.json"; its folder is what tells experiments apart.
+      { location: vscode.ProgressLocation.Notification, title: `Training ${vscode.workspace.asRelativePath(session.configPath)}`, cancellable: true },
+      (progress, token) => {
+        let reported = 0;
+        subs.push(
+          token.onCancellationRequested(() => void session.stop()),
+          session.onDidStart((run) => progress.report({ message: `${run.name} on ${run.backend}` })),
+          session.onDidProgress((p) => {
+            const pct = p.totalSteps > 0 ? (100 * p.step) / p.totalSteps : 0;
+            const eta = p.etaSec !== undefined ? `, ETA ${formatDuration(p.etaSec)}` : '';
+            progress.report({ increment: Math.max(0, pct - reported), message: `step ${p.step}/${p.totalSteps}${eta}` });
+            reported = Math.max(reported, pct);
+          }),
+          session.onDidChangeState((s) => s === 'stopping' && progress.report({ message: 'stopping (finishing the step and writing a checkpoint)…' })),
+        );
+        return session.ended;
+      },
+    );
+
+    void session.ended.then((result) => {
+      for (const d of subs) d.dispose();
+      item.dispose();
+      this.reportEnd(session, result);
+    });
+  }
+
+  private reportEnd(session: TrainingSession, r: SessionResult): void {
+    const name = session.run?.name ?? basename(session.configPath);
+    const exit = r.signal ? `signal ${r.signal}` : `exit code ${r.exitCode}`;
+    const runDir = r.runDir;
+    const open = (choice: string | undefined) => {
+      if (choice === 'Open Dashboard' && runDir) void vscode.commands.executeCommand(COMMAND_OPEN_DASHBOARD, runDir);
+      else if (choice === 'Show Log') this.log.show(true);
+      else if (choice === 'Resume' && runDir) void vscode.commands.executeCommand(COMMAND_RESUME, runDir);
+    };
+    switch (r.status) {
+      case 'completed':
+        this.log.info(`[${r.runId}] completed at step ${r.step} (${exit})`);
+        void vscode.window.showInformationMessage(`GAN Studio: ${name} finished training (step ${r.step}).`, 'Open Dashboard').then(open);
+        break;
+      case 'stopped':
+        this.log.info(`[${r.runId}] stopped at step ${r.step} (${exit})${r.error ? `: ${r.error}` : ''}`);
+        void vscode.window
+          .showInformationMessage(`GAN Studio: ${name} stopped at step ${r.step ?? 0}.${r.error ? ` ${r.error}` : ''}`, 'Resume', 'Open Dashboard')
+          .then(open);
+        break;
+      case 'running':
+      case 'failed':
+      case 'rejected': {
+        this.log.error(`[${r.runId ?? basename(session.configPath)}] ${r.status === 'rejected' ? 'refused' : 'failed'} (${exit}): ${r.error ?? 'no reason given'}`);
+        if (r.stderrTail) this.log.error(`last lines of the trainer's stderr:\n${r.stderrTail}`);
+        const what = r.status === 'rejected' ? 'could not start training' : 'training failed';
+        const actions = runDir ? ['Show Log', 'Open Dashboard'] : ['Show Log'];
+        void vscode.window.showErrorMessage(`GAN Studio: ${name}: ${what} (${exit}). ${r.error ?? ''}`.trim(), ...actions).then(open);
+        break;
+      }
+    }
+  }
+
+  dispose(): void {
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+}

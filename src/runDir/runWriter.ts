@@ -1,0 +1,183 @@
+/**
+ * Writing one run directory, and the only code that writes run.json: the trainer through a
+ * RunWriter, and the host through markRunEnded when a trainer died before it could say how its
+ * run ended. Whole files are replaced atomically; the JSONL logs are appended a line at a time
+ * and rewritten atomically when a resume drops what came after its checkpoint.
+ */
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { GanConfig } from '../config/ganConfig';
+import { serializeResolvedConfig } from '../config/validateConfig';
+import {
+  RUN_FILES,
+  RUN_FORMAT_VERSION,
+  type BackendName,
+  type DataKind,
+  type HistogramRecord,
+  type MetricRecord,
+  type QualityRecord,
+  type RunError,
+  type RunInfo,
+  type RunStatus,
+  type SampleRecord,
+} from '../protocol/runFormat';
+import { appendJsonl, filterJsonl, removeStaleTemps, writeFileAtomic, writeJsonAtomic } from './durableFiles';
+import { readRunInfo } from './runReader';
+
+function slug(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60) || 'run';
+}
+
+function timestamp(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
+}
+
+/** The trainer's speed estimate as run.json keeps it (src/analysis/progress.ts). */
+export interface SpeedEstimate {
+  stepsPerSec?: number;
+  etaSec?: number;
+}
+
+function withSpeed(info: RunInfo, speed: SpeedEstimate | undefined): RunInfo {
+  if (!speed) return info;
+  const { stepsPerSec: _s, etaSec: _e, ...rest } = info;
+  return { ...rest, ...(speed.stepsPerSec !== undefined ? { stepsPerSec: speed.stepsPerSec } : {}), ...(speed.etaSec !== undefined ? { etaSec: speed.etaSec } : {}) };
+}
+
+/** The fields of a run that has ended: no trainer behind it, and nothing left to estimate. */
+function ended(info: RunInfo, status: RunStatus, step: number, error: RunError | undefined): RunInfo {
+  const { pid: _pid, etaSec: _eta, error: _old, ...rest } = info;
+  const now = new Date().toISOString();
+  return { ...rest, status, step, updatedAt: now, endedAt: now, ...(error ? { error } : {}) };
+}
+
+export class RunWriter {
+  private constructor(
+    readonly dir: string,
+    private info: RunInfo,
+  ) {}
+
+  get run(): RunInfo {
+    return this.info;
+  }
+
+  static create(opts: {
+    runsDir: string;
+    config: GanConfig;
+    configPath: string;
+    backend: BackendName;
+    dataKind: DataKind;
+    dataDim: number;
+    imageShape?: [number, number, number];
+  }): RunWriter {
+    mkdirSync(opts.runsDir, { recursive: true });
+    const base = `${slug(opts.config.name)}-${timestamp(new Date())}`;
+    let id = base;
+    for (let i = 2; existsSync(join(opts.runsDir, id)); i++) id = `${base}-${i}`;
+    const dir = join(opts.runsDir, id);
+    mkdirSync(join(dir, RUN_FILES.samplesDir), { recursive: true });
+    mkdirSync(join(dir, RUN_FILES.checkpointsDir), { recursive: true });
+    const now = new Date().toISOString();
+    const info: RunInfo = {
+      formatVersion: RUN_FORMAT_VERSION,
+      id,
+      name: opts.config.name,
+      status: 'running',
+      configPath: opts.configPath,
+      backend: opts.backend,
+      seed: opts.config.seed,
+      dataKind: opts.dataKind,
+      dataDim: opts.dataDim,
+      ...(opts.imageShape ? { imageShape: opts.imageShape } : {}),
+      step: 0,
+      totalSteps: opts.config.training.steps,
+      checkpointStep: 0,
+      createdAt: now,
+      updatedAt: now,
+      trainingMs: 0,
+      pid: process.pid,
+    };
+    writeFileAtomic(join(dir, RUN_FILES.config), serializeResolvedConfig(opts.config));
+    const writer = new RunWriter(dir, info);
+    writer.write(info);
+    return writer;
+  }
+
+  /** Re-opens a run to resume it; everything logged after `fromStep` is dropped so curves join. */
+  static reopen(dir: string, fromStep: number, patch: Pick<RunInfo, 'backend' | 'totalSteps' | 'trainingMs' | 'checkpointStep' | 'resumedAt'>): RunWriter {
+    removeStaleTemps(dir);
+    const info = readRunInfo(dir);
+    const writer = new RunWriter(dir, info);
+    const upToCheckpoint = (v: unknown) => typeof (v as { step?: unknown } | null)?.step === 'number' && (v as { step: number }).step <= fromStep;
+    for (const file of [RUN_FILES.metrics, RUN_FILES.histograms, RUN_FILES.samples, RUN_FILES.quality]) filterJsonl(join(dir, file), upToCheckpoint);
+    // Sample files past the checkpoint belong to the abandoned future.
+    const samplesDir = join(dir, RUN_FILES.samplesDir);
+    if (existsSync(samplesDir)) {
+      for (const name of readdirSync(samplesDir)) {
+        const m = /^step-(\d+)\./.exec(name);
+        if (m && Number(m[1]) > fromStep) rmSync(join(samplesDir, name), { force: true });
+      }
+    }
+    const { error: _error, endedAt: _ended, etaSec: _eta, ...rest } = info;
+    writer.write({ ...rest, ...patch, step: fromStep, status: 'running', pid: process.pid });
+    return writer;
+  }
+
+  private write(info: RunInfo): void {
+    this.info = { ...info, updatedAt: new Date().toISOString() };
+    writeJsonAtomic(join(this.dir, RUN_FILES.run), this.info);
+  }
+
+  /** The run moved on (rewritten about once a second while it trains). */
+  progress(step: number, trainingMs: number, speed?: SpeedEstimate): void {
+    this.write(withSpeed({ ...this.info, step, trainingMs }, speed));
+  }
+
+  /** A checkpoint of `step` is complete on disk. */
+  checkpointed(step: number, trainingMs: number): void {
+    this.write({ ...this.info, step, checkpointStep: step, trainingMs });
+  }
+
+  /** Training ended on its own terms: all steps done, or stopped on request. */
+  finish(status: 'completed' | 'stopped', step: number, trainingMs: number): void {
+    this.write(ended({ ...this.info, trainingMs }, status, step, undefined));
+  }
+
+  /** Training failed; the error says what and where, and the last good checkpoint stays. */
+  fail(error: RunError, step: number, trainingMs?: number): void {
+    this.write(ended({ ...this.info, ...(trainingMs !== undefined ? { trainingMs } : {}) }, 'failed', step, error));
+  }
+
+  appendMetrics(records: MetricRecord[]): void {
+    appendJsonl(join(this.dir, RUN_FILES.metrics), records);
+  }
+
+  appendHistogram(record: HistogramRecord): void {
+    appendJsonl(join(this.dir, RUN_FILES.histograms), [record]);
+  }
+
+  appendQuality(record: QualityRecord): void {
+    appendJsonl(join(this.dir, RUN_FILES.quality), [record]);
+  }
+
+  /** Writes the sample file first, then indexes it, so the index never names a missing file. */
+  writeSample(record: SampleRecord, content: Uint8Array | string): void {
+    writeFileAtomic(join(this.dir, record.file), content);
+    appendJsonl(join(this.dir, RUN_FILES.samples), [record]);
+  }
+
+  writeExtra(relPath: string, content: Uint8Array | string): void {
+    writeFileAtomic(join(this.dir, relPath), content);
+  }
+}
+
+/**
+ * Marks a run whose trainer is gone without having said how it ended (a crash, a kill, a lost
+ * IPC channel): the host's one way to change run.json. Returns the run as written.
+ */
+export function markRunEnded(runDir: string, status: RunStatus, step: number, error: RunError): RunInfo {
+  const info = ended(readRunInfo(runDir), status, step, error);
+  writeJsonAtomic(join(runDir, RUN_FILES.run), info);
+  return info;
+}
