@@ -28,7 +28,7 @@ const boundaries = [
   },
   {
     files: ['src/runDir/**/*.ts'],
-    patterns: [noVscode, noTfjs, { regex: '^\\.\\./(?!config/|protocol/)', message: 'the run directory module depends on protocol and config only' }],
+    patterns: [noVscode, noTfjs, { regex: '^\\.\\./(?!config/|protocol/|analysis/)', message: 'the run directory module depends on protocol, config and analysis only' }],
   },
   {
     files: ['src/trainer/**/*.ts'],

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what the browser and VS Code tests need and npm cannot provide: Debian's Chromium
-# (webview tests, e2e) and code-server (a real VS Code, cached outside the repo). Idempotent:
+# Installs what the browser, VS Code and Slurm tests need and npm cannot provide: Debian's Chromium
+# (webview tests, e2e), code-server (a real VS Code, cached outside the repo) and a one-node Slurm
+# cluster (the sweep executor's tests). Idempotent:
 # a second run takes well under a second. Needs root for apt-get, as on our dev and CI machines.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,3 +20,6 @@ fi
 # code-server for the end-to-end tests; its own script explains failures, and the e2e test
 # skips with a clear line when it is not there.
 bash scripts/install-code-server.sh || echo "install-test-deps: code-server could not be installed; the e2e tests will skip" >&2
+
+# A one-node Slurm cluster for the Slurm executor's tests; they skip with a clear line without it.
+bash scripts/start-slurm.sh || echo "install-test-deps: Slurm could not be started; the Slurm tests will skip" >&2

@@ -33,12 +33,15 @@ export interface DiscriminatorConfig extends Omit<DefaultedDiscriminator, 'prese
  * "auto" of the networks decided. `training.workers` may stay "auto" until a run starts
  * (trainer/replicas.ts), and the run's config.json then keeps the number.
  */
-export interface GanConfig extends Omit<Defaulted, '$schema' | 'generator' | 'discriminator'> {
+export interface GanConfig extends Omit<Defaulted, '$schema' | 'generator' | 'discriminator' | 'sweep'> {
   generator: GeneratorConfig;
   discriminator: DiscriminatorConfig;
 }
 
 export type DataConfig = GanConfig['data'];
+/** A gan.json's sweep block, with its defaults. A run's config never holds one. */
+export type SweepConfig = NonNullable<Defaulted['sweep']>;
+export type SweepParameter = SweepConfig['parameters'][string];
 export type LossType = GanConfig['loss']['type'];
 export type BackendChoice = GanConfig['backend'];
 export type OptimizerConfig = GanConfig['training']['generatorOptimizer'];

@@ -70,9 +70,150 @@ export const ganSchema = {
     "logging": {
       "$ref": "#/definitions/logging",
       "default": {}
+    },
+    "sweep": {
+      "$ref": "#/definitions/sweep"
     }
   },
   "definitions": {
+    "sweep": {
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "parameters"
+      ],
+      "description": "Train this experiment many times over settings and seeds (gan-studio sweep, or GAN: Run Sweep). Train GAN ignores this block and trains the config as written.",
+      "properties": {
+        "method": {
+          "enum": [
+            "grid",
+            "random"
+          ],
+          "default": "grid",
+          "description": "How trials are chosen.",
+          "markdownEnumDescriptions": [
+            "Every combination of the listed values, the last parameter varying fastest.",
+            "`count` trials, each drawing every parameter from its list or range."
+          ]
+        },
+        "count": {
+          "type": "integer",
+          "minimum": 1,
+          "maximum": 1000,
+          "description": "random: how many trials."
+        },
+        "seed": {
+          "type": "integer",
+          "minimum": 0,
+          "maximum": 4294967295,
+          "default": 0,
+          "description": "Seed of the random draws of the trials (not of the training: sweep /seed for that)."
+        },
+        "parallel": {
+          "type": "integer",
+          "minimum": 1,
+          "maximum": 1000,
+          "description": "At most this many trials at once. Default: as many as the cores allow on this machine; all of them on Slurm."
+        },
+        "parameters": {
+          "type": "object",
+          "minProperties": 1,
+          "propertyNames": {
+            "pattern": "^/"
+          },
+          "description": "What varies: a JSON pointer into this config (\"/seed\", \"/training/generatorOptimizer/learningRate\") to a list of values, or to a range {min, max} for the random method.",
+          "examples": [
+            {
+              "/seed": [
+                1,
+                2,
+                3,
+                4,
+                5
+              ]
+            }
+          ],
+          "additionalProperties": {
+            "anyOf": [
+              {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": 1000,
+                "description": "The values to try."
+              },
+              {
+                "type": "object",
+                "additionalProperties": false,
+                "required": [
+                  "min",
+                  "max"
+                ],
+                "description": "A range (random method only).",
+                "properties": {
+                  "min": {
+                    "type": "number",
+                    "description": "Lowest value."
+                  },
+                  "max": {
+                    "type": "number",
+                    "description": "Highest value."
+                  },
+                  "log": {
+                    "type": "boolean",
+                    "description": "Draw uniformly on a log scale (for learning rates)."
+                  },
+                  "integer": {
+                    "type": "boolean",
+                    "description": "Round to an integer."
+                  }
+                }
+              }
+            ]
+          }
+        },
+        "slurm": {
+          "type": "object",
+          "additionalProperties": false,
+          "description": "Options of the Slurm executor (gan-studio sweep --executor slurm). They win over the ganStudio.slurm.* settings.",
+          "properties": {
+            "partition": {
+              "type": "string",
+              "minLength": 1,
+              "description": "sbatch --partition."
+            },
+            "time": {
+              "type": "string",
+              "pattern": "^(\\d+-)?\\d+(:\\d{2}){0,2}$",
+              "description": "sbatch --time: the time limit of one trial, as minutes, H:MM:SS or D-HH:MM:SS.",
+              "examples": [
+                "30",
+                "2:00:00"
+              ]
+            },
+            "cpusPerTask": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 1024,
+              "description": "sbatch --cpus-per-task: cores of one trial."
+            },
+            "gpus": {
+              "type": "integer",
+              "minimum": 0,
+              "maximum": 64,
+              "description": "sbatch --gres=gpu:N: GPUs of one trial (training on them needs tfjs-node-gpu on the nodes)."
+            },
+            "extra": {
+              "type": "array",
+              "items": {
+                "type": "string",
+                "pattern": "^--?[A-Za-z]"
+              },
+              "description": "More sbatch options, one per item, e.g. \"--account=ml\"."
+            }
+          }
+        }
+      }
+    },
     "data": {
       "type": "object",
       "description": "The real data the discriminator sees.",

@@ -4,8 +4,11 @@
  */
 import Ajv, { type ErrorObject } from 'ajv';
 import { parseTree, findNodeAtLocation, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
-import { isImageData, isToyData, lossUsesProbability, type GanConfig, type GanJson, type GanJsonWithDefaults } from './ganConfig';
+import { isImageData, isToyData, lossUsesProbability, type GanConfig, type GanJson, type GanJsonWithDefaults, type SweepConfig } from './ganConfig';
 import { ganSchema } from './ganSchema';
+import { escapePointer, pointerSegments, withValueAt } from './pointers';
+
+export { pointerSegments };
 
 export interface ConfigProblem {
   /** JSON pointer of the offending value ("" for the whole document). */
@@ -30,6 +33,8 @@ export interface ConfigProblem {
 
 export interface ValidationResult {
   config?: GanConfig;
+  /** The sweep block with its defaults, when the gan.json has one and is valid. */
+  sweep?: SweepConfig;
   problems: ConfigProblem[];
 }
 
@@ -74,7 +79,7 @@ export function validateConfigText(text: string, options: ValidateOptions = {}):
     return { problems: [{ path: '', message: `is not valid JSON: ${(err as Error).message}`, severity: 'error', stage: 'syntax', line: 1, column: 1 }] };
   }
   const result = validateConfigValue(value, options);
-  return { config: result.config, problems: locate(text, tree, result.problems) };
+  return { ...result, problems: locate(text, tree, result.problems) };
 }
 
 /** Validation of an already parsed value (no source positions). */
@@ -82,12 +87,14 @@ export function validateConfigValue(value: unknown, options: ValidateOptions = {
   const filled = withDefaults(value);
   if (!filled) {
     const errors = schemaValidator().errors ?? [];
-    const problems = dedupe(withoutBranchErrors(errors).filter((e) => e.keyword !== 'if').map((e) => ({ ...schemaProblem(e), stage: 'schema' as const })));
+    const problems = dedupe(withoutBranchErrors(errors).filter((e) => e.keyword !== 'if' && e.keyword !== 'propertyNames').map((e) => ({ ...schemaProblem(e), stage: 'schema' as const })));
     return { problems };
   }
   const config = decideAuto(filled);
-  const problems = semanticProblems(config, value as GanJson, options);
-  return { config: problems.some((p) => p.severity === 'error') ? undefined : config, problems };
+  const raw = value as GanJson;
+  const problems = [...semanticProblems(config, raw, options), ...(raw.sweep ? sweepProblems(raw, options) : [])];
+  if (problems.some((p) => p.severity === 'error')) return { problems };
+  return { config, ...(filled.sweep ? { sweep: filled.sweep } : {}), problems };
 }
 
 function syntaxProblem(text: string, e: ParseError): ConfigProblem {
@@ -160,6 +167,8 @@ function describeAlternative(s: Record<string, unknown>): string {
   if (typeof s.minimum === 'number' && typeof s.maximum === 'number') return `${article} ${type} from ${s.minimum} to ${s.maximum}`;
   if (typeof s.minimum === 'number') return `${article} ${type} ≥ ${s.minimum}`;
   if (typeof s.maximum === 'number') return `${article} ${type} ≤ ${s.maximum}`;
+  if (type === 'array' && typeof s.minItems === 'number') return `a list of at least ${s.minItems} value${s.minItems === 1 ? '' : 's'}`;
+  if (type === 'object' && Array.isArray(s.required)) return `an object with ${s.required.map((k) => `"${String(k)}"`).join(' and ')}`;
   return `${article} ${type}`;
 }
 
@@ -202,6 +211,15 @@ function schemaProblem(e: ErrorObject): Omit<ConfigProblem, 'stage'> {
       return { path, message: `must be > ${String(p.limit)}${got}`, severity: 'error' };
     case 'exclusiveMaximum':
       return { path, message: `must be < ${String(p.limit)}${got}`, severity: 'error' };
+    case 'pattern': {
+      // A property name that fails `propertyNames` (a sweep parameter that is not a pointer).
+      const name = (e as { propertyName?: unknown }).propertyName;
+      if (typeof name === 'string') return { path, message: `has "${name}", which is not a JSON pointer; write "/${name}"`, severity: 'error' };
+      const examples = (e.parentSchema as { examples?: unknown[] } | undefined)?.examples;
+      return { path, message: examples?.length ? `must look like ${examples.map(show).join(' or ')}${got}` : `must match ${String(p.pattern)}${got}`, severity: 'error' };
+    }
+    case 'minProperties':
+      return { path, message: `must have at least ${String(p.limit)} entr${p.limit === 1 ? 'y' : 'ies'}${got}`, severity: 'error' };
     case 'minItems':
       return { path, message: `must have at least ${String(p.limit)} item(s)${got}`, severity: 'error' };
     case 'maxItems':
@@ -232,20 +250,6 @@ function dedupe(problems: ConfigProblem[]): ConfigProblem[] {
   });
 }
 
-function escapePointer(s: string): string {
-  return s.replace(/~/g, '~0').replace(/\//g, '~1');
-}
-
-/** A JSON pointer ("/training/batchSize") → the path segments jsonc-parser takes. */
-export function pointerSegments(pointer: string): (string | number)[] {
-  if (pointer === '') return [];
-  return pointer
-    .slice(1)
-    .split('/')
-    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
-}
-
 /** Attaches offsets and line/column from the syntax tree (the property key for unknown keys). */
 function locate(text: string, tree: Node | undefined, problems: ConfigProblem[]): ConfigProblem[] {
   const lineStarts = [0];
@@ -268,7 +272,7 @@ function locate(text: string, tree: Node | undefined, problems: ConfigProblem[])
       let node = findNodeAtLocation(tree, segments);
       // An unknown property: point at its key. A missing one: fall back to the nearest parent.
       if (node?.parent?.type === 'property' && node.parent.children?.[0]) {
-        const isKeyProblem = p.message.startsWith('is not a known property');
+        const isKeyProblem = p.message.startsWith('is not a known property') || p.message.startsWith(NO_SUCH_FIELD);
         if (isKeyProblem) node = node.parent.children[0];
       }
       for (let n = segments.length; !node && n >= 0; n--) node = findNodeAtLocation(tree, segments.slice(0, n));
@@ -326,7 +330,7 @@ function withDefaults(value: unknown): GanJsonWithDefaults | undefined {
 
 /** "auto" presets follow the data; "auto" outputs follow the data's normalisation and the loss. */
 function decideAuto(c: GanJsonWithDefaults): GanConfig {
-  const { $schema: _schema, ...rest } = c;
+  const { $schema: _schema, sweep: _sweep, ...rest } = c;
   const image = isImageData(c.data);
   const preset = (p: 'auto' | 'mlp' | 'dcgan') => (p === 'auto' ? (image ? 'dcgan' : 'mlp') : p);
   const g = c.generator;
@@ -434,5 +438,89 @@ function semanticProblems(c: GanConfig, raw: GanJson, options: ValidateOptions):
       title: 'Use a linear output',
     });
   }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The sweep block: what the schema cannot say about it.
+
+const NO_SUCH_FIELD = 'names no config field';
+/** Trials of one grid at the most: beyond that, a sweep is a mistake more often than a plan. */
+export const MAX_GRID_TRIALS = 1000;
+
+type SchemaNode = { $ref?: string; properties?: Record<string, unknown>; allOf?: { then?: SchemaNode }[] };
+
+/** The schema of the config field a pointer names, or undefined when it names none. */
+function schemaAt(pointer: string): SchemaNode | undefined {
+  let node: SchemaNode | undefined = ganSchema;
+  const defs = (ganSchema as unknown as { definitions: Record<string, SchemaNode> }).definitions;
+  for (const key of pointerSegments(pointer).map(String)) {
+    if (!node) return undefined;
+    if (node.$ref) node = defs[node.$ref.split('/').pop()!];
+    const here: Record<string, unknown> = { ...(node?.properties ?? {}) };
+    // Data fields live in the branches of the data schema, one per data type.
+    for (const branch of node?.allOf ?? []) Object.assign(here, branch.then?.properties ?? {});
+    const next = here[key];
+    node = typeof next === 'object' && next !== null ? (next) : next === true ? {} : undefined;
+  }
+  return node;
+}
+
+/** The fields a pointer could have meant: the known keys under its parent. */
+function fieldsNear(pointer: string): string[] {
+  const parent = pointer.slice(0, pointer.lastIndexOf('/'));
+  const node = parent === '' ? (ganSchema as unknown as SchemaNode) : schemaAt(parent);
+  if (!node) return [];
+  const defs = (ganSchema as unknown as { definitions: Record<string, SchemaNode> }).definitions;
+  const target = node.$ref ? defs[node.$ref.split('/').pop()!] : node;
+  const keys = new Set(Object.keys(target?.properties ?? {}));
+  for (const branch of target?.allOf ?? []) for (const k of Object.keys(branch.then?.properties ?? {})) keys.add(k);
+  return [...keys].map((k) => `${parent}/${escapePointer(k)}`);
+}
+
+/** The config a trial trains: the gan.json without its sweep block, with the trial's values set. */
+export function trialConfig(raw: GanJson, overrides: Readonly<Record<string, unknown>>): GanJson {
+  const { sweep: _sweep, ...base } = raw;
+  let out: unknown = base;
+  for (const [pointer, value] of Object.entries(overrides)) out = withValueAt(out, pointer, value);
+  return out as GanJson;
+}
+
+/** Checks that the sweep names real fields, and that each value it gives them makes a valid config. */
+function sweepProblems(raw: GanJson, options: ValidateOptions): ConfigProblem[] {
+  const sweep = raw.sweep!;
+  const out: ConfigProblem[] = [];
+  const err = (path: string, message: string) => out.push({ path, message, severity: 'error', stage: 'semantic' });
+  const method = sweep.method ?? 'grid';
+  if (method === 'random' && sweep.count === undefined) err('/sweep', 'needs "count" with the random method: how many trials to draw');
+  if (method === 'grid' && sweep.count !== undefined) out.push({ path: '/sweep/count', message: 'is only used by the random method; a grid trains every combination', severity: 'warning', stage: 'semantic' });
+  let combinations = 1;
+  for (const [pointer, values] of Object.entries(sweep.parameters)) {
+    const at = `/sweep/parameters/${escapePointer(pointer)}`;
+    if (pointer === '/sweep' || pointer.startsWith('/sweep/') || pointer === '/$schema' || !schemaAt(pointer)) {
+      const near = closest(pointer, fieldsNear(pointer));
+      err(at, `${NO_SUCH_FIELD}: "${pointer}" is not a field of a gan.json${near ? `; did you mean "${near}"?` : ''}`);
+      continue;
+    }
+    // Each value on its own, on top of the rest of the config, must make a config that trains.
+    const check = (value: unknown, where: string) => {
+      const r = validateConfigValue(trialConfig(raw, { [pointer]: value }), options);
+      const first = r.problems.find((p) => p.severity === 'error');
+      if (first) err(where, `${show(value)} does not make a valid config: ${first.path ? `${first.path} ` : ''}${first.message}`);
+    };
+    if (Array.isArray(values)) {
+      combinations *= values.length;
+      values.forEach((value, i) => check(value, `${at}/${i}`));
+    } else {
+      if (method === 'grid') {
+        err(at, 'is a range, which only the random method can draw from; give a list of values, or set "method": "random"');
+        continue;
+      }
+      if (!(values.min < values.max)) err(`${at}/max`, `must be above min (${values.min}) (got ${values.max})`);
+      else if (values.log && values.min <= 0) err(`${at}/min`, `must be > 0 for a log range (got ${values.min})`);
+      else for (const end of ['min', 'max'] as const) check(values.integer ? Math.round(values[end]) : values[end], `${at}/${end}`);
+    }
+  }
+  if (method === 'grid' && combinations > MAX_GRID_TRIALS) err('/sweep/parameters', `make ${combinations} trials, more than ${MAX_GRID_TRIALS}; use fewer values or the random method`);
   return out;
 }

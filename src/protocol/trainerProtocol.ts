@@ -86,6 +86,20 @@ export interface ServingMessage extends v.InferOutput<typeof servingMessage> {}
 export const finishedMessage = v.object({ type: v.literal('finished'), status: runStatus, step: count, error: v.optional(text) });
 export interface FinishedMessage extends v.InferOutput<typeof finishedMessage> {}
 
+/** A sweep controller (`cli.js sweep … --ipc`) planned its sweep and starts its trials. */
+export const sweepStartedMessage = v.object({ type: v.literal('sweepStarted'), sweepId: text, sweepDir: text, trials: count, executor: v.picklist(['local', 'slurm']) });
+export interface SweepStartedMessage extends v.InferOutput<typeof sweepStartedMessage> {}
+
+/** The sweep controller's last message: how its trials ended. */
+export const sweepFinishedMessage = v.object({
+  type: v.literal('sweepFinished'),
+  status: v.picklist(['completed', 'stopped', 'failed']),
+  completed: count,
+  stopped: count,
+  failed: count,
+});
+export interface SweepFinishedMessage extends v.InferOutput<typeof sweepFinishedMessage> {}
+
 export const trainerToHost = v.variant('type', [
   startedMessage,
   progressMessage,
@@ -99,6 +113,8 @@ export const trainerToHost = v.variant('type', [
   generateFailedMessage,
   servingMessage,
   finishedMessage,
+  sweepStartedMessage,
+  sweepFinishedMessage,
 ]);
 export type TrainerToHost = v.InferOutput<typeof trainerToHost>;
 

@@ -9,6 +9,7 @@ import { alarm } from './alarms';
 import { checkMessage, count, integer, runId, text, type Checked } from './fields';
 import { histogramRecord, METRIC_KEYS, metricRecord, qualityRecord, runInfo, runStatus, sampleView, type MetricKey } from './runFormat';
 import { generatedFields, latentFields, shapeHoldsData, zHoldsCount } from './generation';
+import { sweepView } from './sweepFormat';
 
 /**
  * Metrics in columns, aligned with `step`: typed arrays, NaN where a record had no value. They
@@ -103,7 +104,11 @@ export interface GeneratedReply extends v.InferOutput<typeof generatedReply> {}
 export const errorMessage = v.object({ type: v.literal('error'), message: text, requestId: v.optional(integer) });
 export interface ErrorMessage extends v.InferOutput<typeof errorMessage> {}
 
-export const hostToWebview = v.variant('type', [snapshotMessage, appendMessage, alarmsMessage, compareMessage, latestSampleMessage, generatedReply, errorMessage]);
+/** The sweep panel: the whole sweep, again whenever a trial moves on (at most once a second). */
+export const sweepSnapshotMessage = v.object({ type: v.literal('sweepSnapshot'), sweep: sweepView });
+export interface SweepSnapshotMessage extends v.InferOutput<typeof sweepSnapshotMessage> {}
+
+export const hostToWebview = v.variant('type', [snapshotMessage, appendMessage, alarmsMessage, compareMessage, latestSampleMessage, generatedReply, errorMessage, sweepSnapshotMessage]);
 export type HostToWebview = v.InferOutput<typeof hostToWebview>;
 
 // ---- Webview → host
@@ -134,7 +139,15 @@ export const webviewLogMessage = v.object({
 });
 export interface WebviewLogMessage extends v.InferOutput<typeof webviewLogMessage> {}
 
-export const webviewToHost = v.variant('type', [readyMessage, stopRunMessage, resumeRunMessage, selectRunMessage, openDashboardMessage, generateSamplesRequest, webviewLogMessage]);
+/** The sweep panel's "Compare selected". */
+export const compareRunsMessage = v.object({ type: v.literal('compareRuns'), runIds: v.pipe(v.array(runId), v.minLength(2), v.maxLength(50)) });
+export interface CompareRunsMessage extends v.InferOutput<typeof compareRunsMessage> {}
+
+/** Cancel a whole sweep, or one of its trials (`runId`). */
+export const cancelSweepMessage = v.object({ type: v.literal('cancelSweep'), sweepId: runId, runId: v.optional(runId) });
+export interface CancelSweepMessage extends v.InferOutput<typeof cancelSweepMessage> {}
+
+export const webviewToHost = v.variant('type', [readyMessage, stopRunMessage, resumeRunMessage, selectRunMessage, openDashboardMessage, generateSamplesRequest, webviewLogMessage, compareRunsMessage, cancelSweepMessage]);
 export type WebviewToHost = v.InferOutput<typeof webviewToHost>;
 
 /** The one check of what a webview says: it is not trusted with anything but these shapes. */

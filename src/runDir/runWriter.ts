@@ -24,7 +24,8 @@ import {
 import { appendJsonl, filterJsonl, removeStaleTemps, writeFileAtomic, writeJsonAtomic } from './durableFiles';
 import { readRunInfo } from './runReader';
 
-function slug(name: string): string {
+/** A name as a folder name: lower case, dashes, at most 60 characters. */
+export function slug(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60) || 'run';
 }
 
@@ -70,11 +71,14 @@ export class RunWriter {
     dataKind: DataKind;
     dataDim: number;
     imageShape?: [number, number, number];
+    /** The run's folder name; default <name>-<date>-<time>, made unique. */
+    id?: string;
   }): RunWriter {
     mkdirSync(opts.runsDir, { recursive: true });
-    const base = `${slug(opts.config.name)}-${timestamp(new Date())}`;
+    const base = opts.id ?? `${slug(opts.config.name)}-${timestamp(new Date())}`;
     let id = base;
-    for (let i = 2; existsSync(join(opts.runsDir, id)); i++) id = `${base}-${i}`;
+    if (opts.id === undefined) for (let i = 2; existsSync(join(opts.runsDir, id)); i++) id = `${base}-${i}`;
+    else if (existsSync(join(opts.runsDir, id))) throw new Error(`${join(opts.runsDir, id)} exists already`);
     const dir = join(opts.runsDir, id);
     mkdirSync(join(dir, RUN_FILES.samplesDir), { recursive: true });
     mkdirSync(join(dir, RUN_FILES.checkpointsDir), { recursive: true });

@@ -23,8 +23,10 @@ const HELP: Record<string, string> = {
   main: `gan-studio: train and inspect GANs described by a gan.json
 
 Usage:
-  gan-studio train <gan.json> [--steps N] [--runs-dir DIR] [--backend B]
+  gan-studio train <gan.json> [--steps N] [--runs-dir DIR] [--backend B] [--set /ptr=value ...]
   gan-studio train --resume <runDir> [--steps N]
+  gan-studio sweep <gan.json> [--executor local|slurm] [--parallel N] [--runs-dir DIR] [--dry-run]
+  gan-studio sweep --resume <sweepDir> | --cancel <sweepDir> [--trial N]
   gan-studio validate <gan.json>
   gan-studio sample <runDir> --count N --out FILE [--checkpoint STEP] [--seed S]
   gan-studio bench [--steps N] [--backends wasm,cpu]
@@ -44,6 +46,9 @@ Options:
   --runs-dir DIR   where runs are written (default: .gan/runs under the current directory)
   --resume RUN     continue the run in directory RUN from its latest checkpoint
   --backend B      auto | tensorflow | wasm | cpu (overrides the config's backend)
+  --set /ptr=value set a field on top of the gan.json (repeatable); the value is JSON
+                   when it parses as JSON: --set /seed=7 --set /loss/type='"hinge"'
+  --run-id ID      name the run folder ID instead of <name>-<date>-<time>
   --ipc            speak the GAN Studio protocol on the IPC channel (used by the extension)
   -q, --quiet      print only the final summary`,
   validate: `gan-studio validate <gan.json>
@@ -65,6 +70,37 @@ Options:
 Loads a run's generator and answers "generate" requests on the IPC channel until
 the parent disconnects. The extension uses it for the latent explorer of
 finished runs; it is not meant to be run by hand.`,
+  sweep: `gan-studio sweep <gan.json> [options]
+gan-studio sweep --resume <sweepDir> [options]
+gan-studio sweep --cancel <sweepDir> [--trial N]
+
+Trains the gan.json once per trial of its "sweep" block: every combination of the
+listed values (method "grid") or "count" random draws (method "random"). Every
+trial's config is checked before anything starts. The sweep is a folder
+<runs-dir>/<name>-sweep-<hash>/ with sweep.json and one run directory per trial;
+running the same command again (or --resume) continues it: completed trials stay,
+stopped or killed ones resume from their checkpoints. Ctrl+C stops every trial
+after its step, checkpointed. The last line printed names the sweep folder.
+
+Options:
+  --executor E          local (this machine, the default) or slurm (one job array)
+  --parallel N          at most N trials at once (default: as the cores allow; Slurm: all)
+  --runs-dir DIR        where the sweep folder goes (default: .gan/runs)
+  --dry-run             list the trials and their values, and start nothing
+  --slurm-partition P   sbatch --partition (also "sweep.slurm" in the gan.json)
+  --slurm-time T        sbatch --time of one trial
+  --slurm-cpus N        sbatch --cpus-per-task
+  --slurm-gpus N        sbatch --gres=gpu:N
+  --slurm-arg X         one more sbatch option (repeatable)
+  --ipc                 speak the GAN Studio protocol on the IPC channel (used by the extension)
+
+Slurm: the sweep folder must be on a filesystem the compute nodes share, and
+this Node and this CLI must be at the same paths there.`,
+  trial: `gan-studio trial <sweepDir> <index>
+
+Trains one trial of a sweep: what an executor (a local process, a Slurm array
+task) runs. A trial that has a checkpoint resumes from it; one that completed
+does nothing.`,
   bench: `gan-studio bench [--steps N] [--backends wasm,cpu,tensorflow]
 
 Measures ms/step of the reference DCGAN (MNIST 28x28, batch 64) and the ring MLP
@@ -107,6 +143,10 @@ async function main(argv: string[]): Promise<number> {
       return benchCommand(rest);
     case 'serve':
       return serveCommand(rest);
+    case 'sweep':
+      return sweepCommandLine(rest);
+    case 'trial':
+      return trialCommand(rest);
   }
   return EXIT_BAD_INPUT;
 }
@@ -157,9 +197,15 @@ async function trainCommand(args: string[]): Promise<number> {
       backend: { type: 'string' },
       ipc: { type: 'boolean' },
       quiet: { type: 'boolean', short: 'q' },
+      set: { type: 'string', multiple: true },
+      'run-id': { type: 'string' },
     },
     'train',
   );
+  const overrides = parseSets(values.set as string[] | undefined);
+  const runId = values['run-id'] as string | undefined;
+  if (runId !== undefined && !/^[A-Za-z0-9._-]{1,200}$/.test(runId)) throw new UsageError(`--run-id must be a folder name of letters, digits, ".", "_" and "-" (got "${runId}")`);
+  if ((overrides || runId !== undefined) && values.resume) throw new UsageError('--set and --run-id start a new run; a resumed run keeps its own config.json');
   const resumeDir = values.resume as string | undefined;
   if (!resumeDir && positionals.length !== 1) throw new UsageError('train takes one gan.json, or --resume <runDir> (see "gan-studio train --help")');
   if (resumeDir && positionals.length > 0) throw new UsageError('give either a gan.json or --resume <runDir>, not both');
@@ -211,6 +257,8 @@ async function trainCommand(args: string[]): Promise<number> {
     runsDir: (values['runs-dir'] as string | undefined) ?? join(process.cwd(), '.gan', 'runs'),
     steps,
     backend: backend as BackendChoice | undefined,
+    ...(overrides ? { overrides } : {}),
+    ...(runId !== undefined ? { runId } : {}),
     emit,
     shouldStop: () => stopRequested,
     onGenerator: (g) => {
@@ -220,6 +268,25 @@ async function trainCommand(args: string[]): Promise<number> {
   display.summary(outcome);
   if (ipc && process.connected) await new Promise<void>((r) => process.disconnect === undefined ? r() : (process.disconnect(), r()));
   return outcome.status === 'failed' ? EXIT_FAILED : EXIT_OK;
+}
+
+/** `--set /json/pointer=value` (repeatable): the value is JSON when it parses as JSON, else a string. */
+export function parseSets(sets: string[] | undefined): Record<string, unknown> | undefined {
+  if (!sets || sets.length === 0) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const s of sets) {
+    const eq = s.indexOf('=');
+    if (!s.startsWith('/') || eq < 2) throw new UsageError(`--set takes /json/pointer=value, e.g. --set /training/steps=500 (got "${s}")`);
+    const raw = s.slice(eq + 1);
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      value = raw;
+    }
+    out[s.slice(0, eq)] = value;
+  }
+  return out;
 }
 
 /** Terminal output: a live bar on a TTY, a plain line every few seconds otherwise. */
@@ -347,6 +414,99 @@ async function sampleCommand(args: string[]): Promise<number> {
   writeFileSync(resolve(out), result.content);
   process.stdout.write(`${count} samples from step ${result.step} → ${out}\n`);
   return EXIT_OK;
+}
+
+async function sweepCommandLine(args: string[]): Promise<number> {
+  const { values, positionals } = parse(
+    args,
+    {
+      executor: { type: 'string' },
+      parallel: { type: 'string' },
+      'runs-dir': { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      resume: { type: 'string' },
+      cancel: { type: 'string' },
+      trial: { type: 'string' },
+      ipc: { type: 'boolean' },
+      'slurm-partition': { type: 'string' },
+      'slurm-time': { type: 'string' },
+      'slurm-cpus': { type: 'string' },
+      'slurm-gpus': { type: 'string' },
+      'slurm-arg': { type: 'string', multiple: true },
+    },
+    'sweep',
+  );
+  const sweeps = await import('./sweep/sweepCommand');
+  const print = (line: string) => process.stdout.write(`${line}\n`);
+  if (values.cancel !== undefined) {
+    const trialText = values.trial as string | undefined;
+    if (trialText !== undefined && !/^\d+$/.test(trialText)) throw new UsageError(`--trial must be a trial index (got "${trialText}")`);
+    return sweeps.cancelSweep(values.cancel as string, trialText === undefined ? undefined : Number(trialText), print);
+  }
+  const resumeDir = values.resume as string | undefined;
+  if (!resumeDir && positionals.length !== 1) throw new UsageError('sweep takes one gan.json, or --resume <sweepDir> (see "gan-studio sweep --help")');
+  if (resumeDir && positionals.length > 0) throw new UsageError('give either a gan.json or --resume <sweepDir>, not both');
+  const executor = values.executor as string | undefined;
+  if (executor !== undefined && executor !== 'local' && executor !== 'slurm') throw new UsageError(`--executor must be local or slurm (got "${executor}")`);
+  const cpus = intArg('slurm-cpus', values['slurm-cpus'] as string | undefined);
+  const gpusText = values['slurm-gpus'] as string | undefined;
+  if (gpusText !== undefined && !/^\d+$/.test(gpusText)) throw new UsageError(`--slurm-gpus must be a whole number (got "${gpusText}")`);
+  const ipc = Boolean(values.ipc) && typeof process.send === 'function';
+  let stopRequested = false;
+  const stop = () => {
+    if (stopRequested) process.exit(130);
+    stopRequested = true;
+    if (!ipc) process.stderr.write('\nstopping every trial after its step (Ctrl+C again to quit at once)…\n');
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', () => (stopRequested = true));
+  if (ipc) {
+    process.on('message', (raw: unknown) => {
+      const m = parseHostToTrainer(raw);
+      if (m.ok && m.value.type === 'stop') stopRequested = true;
+    });
+    process.on('disconnect', () => (stopRequested = true));
+  }
+  const code = await sweeps.sweepCommand({
+    ...(resumeDir ? { resumeDir } : { configPath: positionals[0] }),
+    runsDir: (values['runs-dir'] as string | undefined) ?? join(process.cwd(), '.gan', 'runs'),
+    ...(executor ? { executor } : {}),
+    ...(values.parallel !== undefined ? { parallel: intArg('parallel', values.parallel as string) } : {}),
+    dryRun: Boolean(values['dry-run']),
+    slurm: {
+      ...(values['slurm-partition'] ? { partition: values['slurm-partition'] as string } : {}),
+      ...(values['slurm-time'] ? { time: values['slurm-time'] as string } : {}),
+      ...(cpus ? { cpusPerTask: cpus } : {}),
+      ...(gpusText !== undefined ? { gpus: Number(gpusText) } : {}),
+      ...(values['slurm-arg'] ? { extra: values['slurm-arg'] as string[] } : {}),
+    },
+    cliPath: __filename,
+    emit: (msg) => ipc && process.connected && process.send!(msg),
+    // Through the extension, the lines go to its trainer log.
+    print: ipc ? (message) => process.connected && process.send!({ type: 'log', level: 'info', message } satisfies TrainerToHost) : print,
+    shouldStop: () => stopRequested,
+  });
+  if (ipc && process.connected) process.disconnect();
+  return code;
+}
+
+/** `trial <sweepDir> <index>`: one trial of a sweep, as an executor starts it. */
+async function trialCommand(args: string[]): Promise<number> {
+  const { positionals } = parse(args, {}, 'trial');
+  if (positionals.length !== 2 || !/^\d+$/.test(positionals[1])) throw new UsageError('trial takes a sweep folder and a trial index (see "gan-studio trial --help")');
+  const { trialTrainArgs } = await import('./sweep/sweepCommand');
+  const what = trialTrainArgs(positionals[0], Number(positionals[1]));
+  if ('done' in what) {
+    process.stdout.write(`${what.done}\n`);
+    return EXIT_OK;
+  }
+  // A local sweep's controller that goes away takes its trials with it, checkpointed: a trial
+  // checks that its parent is still the process that started it.
+  const parent = process.ppid;
+  if (!process.env.SLURM_JOB_ID) {
+    setInterval(() => process.ppid !== parent && process.kill(process.pid, 'SIGTERM'), 1000).unref();
+  }
+  return trainCommand(what.args);
 }
 
 async function benchCommand(args: string[]): Promise<number> {

@@ -5,8 +5,9 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { SpeedMeter } from '../analysis/progress';
-import { formatProblem, validateConfigText } from '../config/validateConfig';
-import { isImageData, lossUsesProbability, type BackendChoice, type GanConfig } from '../config/ganConfig';
+import { formatProblem, trialConfig, validateConfigText, validateConfigValue, type ValidateOptions, type ValidationResult } from '../config/validateConfig';
+import { describeOverrides, type Overrides } from '../analysis/sweepPlan';
+import { isImageData, lossUsesProbability, type BackendChoice, type GanConfig, type GanJson } from '../config/ganConfig';
 import { loadRunConfig, processAlive, readRunInfo } from '../runDir/runReader';
 import {
   stepFileName,
@@ -38,6 +39,10 @@ export interface TrainOptions {
   /** A run directory to continue from its latest checkpoint. */
   resumeDir?: string;
   runsDir: string;
+  /** Values set on top of the gan.json: JSON pointer → value (a sweep's trial, --set). */
+  overrides?: Overrides;
+  /** The run's folder name in runsDir, instead of <name>-<date>-<time> (a sweep's trial). */
+  runId?: string;
   /** Overrides training.steps (the new total when resuming). */
   steps?: number;
   backend?: BackendChoice;
@@ -58,7 +63,7 @@ export interface TrainOutcome {
   error?: string;
 }
 
-function fileKind(base: string) {
+export function fileKind(base: string) {
   return (rel: string): 'file' | 'directory' | 'missing' => {
     const p = resolve(base, rel);
     if (!existsSync(p)) return 'missing';
@@ -70,17 +75,31 @@ function fileKind(base: string) {
  * Reads and checks a gan.json; throws InputError with one line per problem. Messages name the
  * file as the person gave it (`shownPath`), not the resolved absolute path.
  */
-export function loadConfig(configPath: string, shownPath = configPath): GanConfig {
+export function loadConfig(configPath: string, shownPath = configPath, overrides?: Overrides): GanConfig {
+  const { text, checked, options } = readCheckedConfig(configPath, shownPath);
+  if (!overrides || Object.keys(overrides).length === 0) return checked.config;
+  // A sweep's trial (or --set): the file is valid; the values set on top of it must be too.
+  const trial = validateConfigValue(trialConfig(JSON.parse(text) as GanJson, overrides), options);
+  const trialErrors = trial.problems.filter((p) => p.severity === 'error');
+  if (!trial.config || trialErrors.length > 0) {
+    throw new InputError(trialErrors.map((p) => `${formatProblem(shownPath, p)} (with ${describeOverrides(overrides)})`).join('\n'));
+  }
+  return trial.config;
+}
+
+/** A gan.json's text and its checks (file checks relative to it); throws InputError with one line per error. */
+export function readCheckedConfig(configPath: string, shownPath: string): { text: string; checked: ValidationResult & { config: GanConfig }; options: ValidateOptions } {
   let text: string;
   try {
     text = readFileSync(configPath, 'utf8');
   } catch {
     throw new InputError(`${shownPath}: file not found`);
   }
-  const { config, problems } = validateConfigText(text, { fileExists: fileKind(dirname(configPath)) });
-  const errors = problems.filter((p) => p.severity === 'error');
-  if (!config || errors.length > 0) throw new InputError(errors.map((p) => formatProblem(shownPath, p)).join('\n'));
-  return config;
+  const options = { fileExists: fileKind(dirname(configPath)) };
+  const checked = validateConfigText(text, options);
+  const errors = checked.problems.filter((p) => p.severity === 'error');
+  if (!checked.config || errors.length > 0) throw new InputError(errors.map((p) => formatProblem(shownPath, p)).join('\n'));
+  return { text, checked: { ...checked, config: checked.config }, options };
 }
 
 /** Non-fatal problems of a config, one line each. */
@@ -130,7 +149,10 @@ export async function train(opts: TrainOptions): Promise<TrainOutcome> {
   } else {
     if (!opts.configPath) throw new InputError('no gan.json given');
     configPath = resolve(opts.configPath);
-    config = loadConfig(configPath, opts.configPath);
+    config = loadConfig(configPath, opts.configPath, opts.overrides);
+    if (opts.runId !== undefined && existsSync(resolve(opts.runsDir, opts.runId))) {
+      throw new InputError(`${resolve(opts.runsDir, opts.runId)}: a run of that id exists already; resume it with --resume, or choose another --run-id`);
+    }
   }
   if (opts.steps !== undefined) config = { ...config, training: { ...config.training, steps: opts.steps } };
   const dataset = loadData(config, dirname(configPath));
@@ -185,6 +207,7 @@ export async function train(opts: TrainOptions): Promise<TrainOutcome> {
     } else {
       writer = RunWriter.create({
         runsDir: resolve(opts.runsDir),
+        ...(opts.runId !== undefined ? { id: opts.runId } : {}),
         config,
         configPath,
         backend,

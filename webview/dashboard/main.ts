@@ -90,6 +90,7 @@ window.addEventListener('message', (event: MessageEvent) => {
       if (!dashboard?.requests.answered(msg)) log('info', `dashboard ignored a 'generated' answer to request ${msg.requestId}, which it is not waiting for`);
       return;
     case 'latestSample':
+    case 'sweepSnapshot':
       log('info', `dashboard ignored a '${msg.type}' message meant for another view`);
       return;
     default: {

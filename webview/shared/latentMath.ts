@@ -4,17 +4,9 @@
  * Pure functions, tested in Node (test/webview/logic.test.ts).
  */
 
-/** A small seeded PRNG (mulberry32): the same seed gives the same latent points after a reload. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../src/analysis/random';
+
+export { mulberry32 };
 
 export function gaussian(n: number, rnd: () => number): number[] {
   const out: number[] = [];

@@ -3,7 +3,8 @@
  * (formatting, key order) is untouched. vscode-free, so the fixes are unit-tested on plain text.
  */
 import { applyEdits, modify, type FormattingOptions } from 'jsonc-parser';
-import { pointerSegments, type ConfigProblem } from '../../config/validateConfig';
+import { pointerSegments } from '../../config/pointers';
+import type { ConfigProblem } from '../../config/validateConfig';
 
 export interface TextEditSpec {
   offset: number;

@@ -259,6 +259,11 @@ class RunPanel {
       case 'generate':
         this.onGenerate(this, msg);
         break;
+      case 'compareRuns':
+      case 'cancelSweep':
+        // The sweep panel's messages; a dashboard has no such buttons.
+        this.ctx.log.warn(`[webview ${this.panel.title}] ignored '${msg.type}', which a dashboard does not send`);
+        break;
       case 'log':
         this.ctx.log[msg.level](`[webview ${this.panel.title}] ${msg.message}`);
         break;

@@ -116,6 +116,8 @@ export class SamplesSideView implements vscode.WebviewViewProvider, vscode.Dispo
         this.log[msg.level](`[webview Samples] ${msg.message}`);
         break;
       case 'generate':
+      case 'compareRuns':
+      case 'cancelSweep':
         break;
       default: {
         const never: never = msg;
