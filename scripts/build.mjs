@@ -62,7 +62,7 @@ async function main() {
       }),
     );
   }
-  const webviewEntries = ['dashboard', 'samples']
+  const webviewEntries = ['dashboard', 'samples', 'sweep']
     .map((name) => join(root, 'webview', name, 'main.ts'))
     .filter((p) => existsSync(p));
   if (webviewEntries.length > 0) {

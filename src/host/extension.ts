@@ -12,7 +12,10 @@ import { DeleteRunCommand, RefreshRunsCommand, RevealRunCommand, ShowLogCommand 
 import { SampleCommand } from './commands/sampleCommand';
 import { StopCommand } from './commands/stopCommand';
 import { TrainCommand } from './commands/trainCommand';
+import { CancelSweepCommand, cancelSweep, OpenSweepCommand, RunSweepCommand } from './commands/sweepCommands';
 import { ConfigCodeLens } from './editor/configCodeLens';
+import { SweepPanels } from './panels/sweepPanels';
+import { SweepSessions } from './sessions/sweepSession';
 import { ConfigDiagnostics } from './editor/configDiagnostics';
 import { ConfigQuickFixes } from './editor/configQuickFixes';
 import { LiveFeed } from './sessions/liveFeed';
@@ -23,17 +26,19 @@ import { RunStore } from './runs/runStore';
 import { SessionRegistry } from './sessions/sessionRegistry';
 import { TrainerLauncher } from './sessions/trainerLauncher';
 import { TrainingUi } from './sessions/trainingUi';
-import { RunsTree } from './views/runsTree';
+import { isRunNode, RunsTree } from './views/runsTree';
 import { SamplesSideView } from './views/samplesSideView';
 
 let registry: SessionRegistry | undefined;
 let generators: GeneratorServers | undefined;
+let sweepSessions: SweepSessions | undefined;
 
 /** For tests in a real VS Code: what the extension exposes (not a public API). */
 export interface GanStudioApi {
   registry: SessionRegistry;
   runs: RunStore;
   runsTree: RunsTree;
+  sweeps: SweepSessions;
 }
 
 export function activate(context: vscode.ExtensionContext): GanStudioApi {
@@ -60,8 +65,14 @@ export function activate(context: vscode.ExtensionContext): GanStudioApi {
   });
   const samples = new SamplesSideView(context.extensionUri, runs, registry, feed, ui.log);
   const tree = new RunsTree(runs, registry);
+  const sweeps = new SweepSessions();
+  sweepSessions = sweeps;
+  // The panel's Cancel goes through the same function as the command (set once services exist).
+  let cancel: (dir: string, runId?: string) => void = () => undefined;
+  const sweepPanels = new SweepPanels({ extensionUri: context.extensionUri, runs, panels, log: ui.log, cancel: (dir, runId) => cancel(dir, runId) });
 
-  const services: Services = { extensionUri: context.extensionUri, registry, runs, launcher, ui, panels, diagnostics };
+  const services: Services = { extensionUri: context.extensionUri, registry, runs, launcher, ui, panels, diagnostics, sweeps, sweepPanels };
+  cancel = (dir, runId) => void cancelSweep(services, dir, runId);
   const commands: Command[] = [
     new TrainCommand(services),
     new StopCommand(services),
@@ -76,6 +87,9 @@ export function activate(context: vscode.ExtensionContext): GanStudioApi {
     new DeleteRunCommand(services),
     new RevealRunCommand(services),
     new RefreshRunsCommand(services),
+    new RunSweepCommand(services),
+    new OpenSweepCommand(services),
+    new CancelSweepCommand(services),
   ];
 
   // Disposed in reverse order: views and panels first, the sessions (which stop trainers) last.
@@ -91,23 +105,31 @@ export function activate(context: vscode.ExtensionContext): GanStudioApi {
     SamplesSideView.register(samples),
     ConfigQuickFixes.register(diagnostics),
     ConfigCodeLens.register(registry, runs),
+    sweeps,
+    sweepPanels,
     ...commands.map((c) => vscode.commands.registerCommand(c.id, (...args: unknown[]) => c.execute(...args))),
     // The Samples view follows what the person looks at.
-    tree.view.onDidChangeSelection((e) => e.selection[0] && samples.select(e.selection[0].runId, true)),
+    tree.view.onDidChangeSelection((e) => {
+      const first = e.selection[0];
+      if (isRunNode(first)) samples.select(first.runId, true);
+    }),
     panels.onDidFocusRun((dir) => {
       const id = runs.byDir(dir)?.info.id;
       if (id) samples.select(id);
     }),
   );
-  return { registry, runs, runsTree: tree };
+  return { registry, runs, runsTree: tree, sweeps };
 }
 
 /** VS Code waits for this promise: every trainer is stopped (or killed) before the host exits. */
 export function deactivate(): Promise<void> | undefined {
   const r = registry;
   const g = generators;
+  const sw = sweepSessions;
   registry = undefined;
   generators = undefined;
-  if (!r && !g) return undefined;
-  return Promise.all([r?.stopAll({ urgent: true }), g?.dispose()]).then(() => undefined);
+  sweepSessions = undefined;
+  if (!r && !g && !sw) return undefined;
+  // A local sweep's trials stop with the window, checkpointed; a Slurm sweep goes on on the cluster.
+  return Promise.all([r?.stopAll({ urgent: true }), g?.dispose(), sw?.stopLocal()]).then(() => undefined);
 }

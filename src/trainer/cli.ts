@@ -465,8 +465,9 @@ async function sweepCommandLine(args: string[]): Promise<number> {
       const m = parseHostToTrainer(raw);
       if (m.ok && m.value.type === 'stop') stopRequested = true;
     });
-    process.on('disconnect', () => (stopRequested = true));
+    process.on('disconnect', () => (hostGone = true));
   }
+  let hostGone = false;
   const code = await sweeps.sweepCommand({
     ...(resumeDir ? { resumeDir } : { configPath: positionals[0] }),
     runsDir: (values['runs-dir'] as string | undefined) ?? join(process.cwd(), '.gan', 'runs'),
@@ -485,6 +486,7 @@ async function sweepCommandLine(args: string[]): Promise<number> {
     // Through the extension, the lines go to its trainer log.
     print: ipc ? (message) => process.connected && process.send!({ type: 'log', level: 'info', message } satisfies TrainerToHost) : print,
     shouldStop: () => stopRequested,
+    hostGone: () => hostGone,
   });
   if (ipc && process.connected) process.disconnect();
   return code;

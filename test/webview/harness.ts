@@ -26,7 +26,7 @@ export const ARTIFACTS = join(ROOT, '.test-artifacts/webview');
 const CHROMIUM = '/usr/bin/chromium';
 
 export type Theme = 'light' | 'dark' | 'high-contrast';
-export type Entry = 'dashboard' | 'samples';
+export type Entry = 'dashboard' | 'samples' | 'sweep';
 
 /** Why the browser tests cannot run here, or undefined when they can. */
 export function skipReason(): string | undefined {
@@ -112,7 +112,7 @@ export class TestServer {
         res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
         res.end(body);
       };
-      const page = /^\/page\/(dashboard|samples)-(light|dark|high-contrast)\.html$/.exec(path);
+      const page = /^\/page\/(dashboard|samples|sweep)-(light|dark|high-contrast)\.html$/.exec(path);
       if (page) {
         const [, entry, theme] = page as unknown as [string, Entry, Theme];
         let html = renderWebviewHtml({

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { RUN_FILES } from '../../protocol/runFormat';
 import type { RunPanels } from '../panels/runPanels';
+import type { SweepPanels } from '../panels/sweepPanels';
+import type { SweepSessions } from '../sessions/sweepSession';
 import type { RunEntry, RunStore } from '../runs/runStore';
 import type { SessionRegistry } from '../sessions/sessionRegistry';
 import type { TrainerLauncher } from '../sessions/trainerLauncher';
@@ -24,6 +26,8 @@ export interface Services {
   ui: TrainingUi;
   panels: RunPanels;
   diagnostics: ConfigDiagnostics;
+  sweeps: SweepSessions;
+  sweepPanels: SweepPanels;
 }
 
 /** A run from whatever the caller passed: a tree node, a run directory, a run id or a URI. */

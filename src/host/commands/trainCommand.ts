@@ -89,13 +89,14 @@ export function checkConfig(uri: vscode.Uri, s: Services): boolean {
 }
 
 /** The active editor's gan.json, the only one in the workspace, or one the person picks. */
-async function findConfig(): Promise<vscode.Uri | undefined> {
+export async function findConfig(opts: { title: string; accept?: (uri: vscode.Uri) => boolean; none?: string } = { title: 'Train GAN' }): Promise<vscode.Uri | undefined> {
+  const accept = opts.accept ?? (() => true);
   const active = vscode.window.activeTextEditor?.document;
-  if (active && active.uri.scheme === 'file' && isGanConfigPath(active.uri.fsPath)) return active.uri;
-  const found = await vscode.workspace.findFiles(GAN_CONFIG_GLOB, GAN_CONFIG_EXCLUDE, 200);
+  if (active && active.uri.scheme === 'file' && isGanConfigPath(active.uri.fsPath) && accept(active.uri)) return active.uri;
+  const found = (await vscode.workspace.findFiles(GAN_CONFIG_GLOB, GAN_CONFIG_EXCLUDE, 200)).filter(accept);
   if (found.length === 1) return found[0];
   if (found.length === 0) {
-    const choice = await vscode.window.showInformationMessage('GAN Studio: there is no gan.json in this workspace yet.', 'New GAN Experiment…');
+    const choice = await vscode.window.showInformationMessage(opts.none ?? 'GAN Studio: there is no gan.json in this workspace yet.', 'New GAN Experiment…');
     if (choice) void vscode.commands.executeCommand('ganStudio.newExperiment');
     return undefined;
   }
@@ -105,7 +106,7 @@ async function findConfig(): Promise<vscode.Uri | undefined> {
       const multiRoot = (vscode.workspace.workspaceFolders?.length ?? 0) > 1;
       return { label: vscode.workspace.asRelativePath(uri, false), description: multiRoot ? vscode.workspace.getWorkspaceFolder(uri)?.name : undefined, uri };
     }),
-    { title: 'Train GAN', placeHolder: 'Which experiment?' },
+    { title: opts.title, placeHolder: 'Which experiment?' },
   );
   return picked?.uri;
 }

@@ -2,6 +2,8 @@
 import * as vscode from 'vscode';
 import type { RunStore } from '../runs/runStore';
 import type { SessionRegistry } from '../sessions/sessionRegistry';
+import { planTrials } from '../../analysis/sweepPlan';
+import { validateConfigText } from '../../config/validateConfig';
 import { GAN_CONFIG_SELECTOR } from './ganFiles';
 
 export class ConfigCodeLens implements vscode.CodeLensProvider, vscode.Disposable {
@@ -36,6 +38,19 @@ export class ConfigCodeLens implements vscode.CodeLensProvider, vscode.Disposabl
       lenses.push(new vscode.CodeLens(top, { title: '▶ Train', command: 'ganStudio.train', arguments: [doc.uri] }));
       const last = this.runs.latestForConfig(doc.uri.fsPath);
       if (last) lenses.push(new vscode.CodeLens(top, { title: 'Open Dashboard', tooltip: `Open the dashboard of ${last.info.id}`, command: 'ganStudio.openDashboard', arguments: [last.dir] }));
+    }
+    // A sweep block: its own lens, on the line of the block, with the number of trials it plans.
+    const text = doc.getText();
+    const at = text.search(/"sweep"\s*:/);
+    if (at >= 0) {
+      const sweep = validateConfigText(text).sweep;
+      const line = new vscode.Range(doc.positionAt(at), doc.positionAt(at));
+      if (sweep) {
+        const n = planTrials(sweep).length;
+        lenses.push(new vscode.CodeLens(line, { title: `▶ Run Sweep (${n} trial${n === 1 ? '' : 's'})`, tooltip: 'Train every trial of this sweep, here or on Slurm', command: 'ganStudio.runSweep', arguments: [doc.uri] }));
+      }
+      const sweeps = this.runs.sweeps.filter((e) => e.sweep.configPath === doc.uri.fsPath);
+      if (sweeps[0]) lenses.push(new vscode.CodeLens(line, { title: 'Open Sweep', tooltip: `Open the table of ${sweeps[0].sweep.id}`, command: 'ganStudio.openSweep', arguments: [sweeps[0].sweep.id] }));
     }
     return lenses;
   }

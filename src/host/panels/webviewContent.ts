@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { makeNonce, messageHtml, renderWebviewHtml } from './webviewHtml';
 
-export type WebviewBundle = 'dashboard' | 'samples';
+export type WebviewBundle = 'dashboard' | 'samples' | 'sweep';
 
 /**
  * Scripts may come only from dist/, icons from media/, and images only from the runs directories:

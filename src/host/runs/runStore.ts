@@ -7,6 +7,8 @@ import { dirname, join, relative, resolve } from 'node:path';
 import * as vscode from 'vscode';
 import { isInterrupted, listRuns, readLatestCheckpoint, readRunInfo } from '../../runDir/runReader';
 import type { RunInfo } from '../../protocol/runFormat';
+import type { SweepFile } from '../../protocol/sweepFormat';
+import { listSweeps } from '../../runDir/sweepDir';
 import type { SessionRegistry } from '../sessions/sessionRegistry';
 import { workspaceRunsDirs } from './runsLocation';
 
@@ -18,12 +20,22 @@ export interface RunEntry {
   /** Trained by a session of this window right now. */
   live: boolean;
   hasCheckpoint: boolean;
+  /** The sweep this run is a trial of. */
+  sweepId?: string;
+}
+
+export interface SweepEntry {
+  dir: string;
+  sweep: SweepFile;
+  /** Its trials that have a run directory, in trial order. */
+  trials: RunEntry[];
 }
 
 const REFRESH_DEBOUNCE_MS = 250;
 
 export class RunStore implements vscode.Disposable {
   private entries: RunEntry[] = [];
+  private sweepEntries: SweepEntry[] = [];
   private watchers: vscode.Disposable[] = [];
   private disposables: vscode.Disposable[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -45,8 +57,22 @@ export class RunStore implements vscode.Disposable {
     this.rewatch();
   }
 
+  /** Every run, trials of sweeps included, newest first. */
   get runs(): readonly RunEntry[] {
     return this.entries;
+  }
+
+  get sweeps(): readonly SweepEntry[] {
+    return this.sweepEntries;
+  }
+
+  sweepById(sweepId: string): SweepEntry | undefined {
+    return this.sweepEntries.find((s) => s.sweep.id === sweepId);
+  }
+
+  sweepByDir(sweepDir: string): SweepEntry | undefined {
+    const want = resolve(sweepDir);
+    return this.sweepEntries.find((s) => resolve(s.dir) === want);
   }
 
   runsDirs(): string[] {
@@ -94,6 +120,7 @@ export class RunStore implements vscode.Disposable {
   refresh(): void {
     const seen = new Set<string>();
     const all: RunEntry[] = [];
+    const sweeps: SweepEntry[] = [];
     for (const runsDir of this.runsDirs()) {
       for (const r of listRuns(runsDir)) {
         const key = resolve(r.dir);
@@ -101,9 +128,21 @@ export class RunStore implements vscode.Disposable {
         seen.add(key);
         all.push(this.entry(r.dir, r.info));
       }
+      for (const s of listSweeps(runsDir)) {
+        if (seen.has(resolve(s.dir))) continue;
+        seen.add(resolve(s.dir));
+        const trials = s.sweep.trials
+          .filter((t) => existsSync(join(s.dir, t.runId, 'run.json')))
+          .map((t) => this.readOne(join(s.dir, t.runId)))
+          .filter((e): e is RunEntry => e !== undefined)
+          .map((e) => ({ ...e, sweepId: s.sweep.id }));
+        all.push(...trials);
+        sweeps.push({ ...s, trials });
+      }
     }
     all.sort((a, b) => b.info.createdAt.localeCompare(a.info.createdAt));
     this.entries = all;
+    this.sweepEntries = sweeps.sort((a, b) => b.sweep.createdAt.localeCompare(a.sweep.createdAt));
     void vscode.commands.executeCommand('setContext', 'ganStudio.hasRuns', all.length > 0);
     this._onDidChange.fire();
   }
@@ -126,7 +165,9 @@ export class RunStore implements vscode.Disposable {
       // ancestor so that first run still shows up.
       let base = runsDir;
       while (!existsSync(base) && dirname(base) !== base) base = dirname(base);
-      const pattern = join(relative(base, runsDir), '*', 'run.json').replace(/\\/g, '/');
+      // Runs, sweeps, and the runs of a sweep's trials one level down.
+      const rel = relative(base, runsDir).replace(/\\/g, '/');
+      const pattern = `${rel ? `${rel}/` : ''}{*/run.json,*/sweep.json,*/*/run.json}`;
       const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(base), pattern));
       this.watchers.push(w, w.onDidCreate(() => this.scheduleRefresh()), w.onDidChange(() => this.scheduleRefresh()), w.onDidDelete(() => this.scheduleRefresh()));
     }

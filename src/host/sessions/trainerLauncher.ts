@@ -65,6 +65,17 @@ export class TrainerLauncher {
     return forkTrainer({ cliPath: cli, args, cwd: runDir, nodePath: this.nodePath(scope) });
   }
 
+  /** `sweep <gan.json> --ipc …`: a sweep controller, which runs its trials itself or through Slurm. */
+  sweep(configPath: string, runsDir: string, extraArgs: string[]): TrainerProcess {
+    const cli = this.bundle();
+    const scope = vscode.Uri.file(configPath);
+    const nodePath = this.nodePath(scope);
+    if (nodePath && !existsSync(nodePath)) {
+      throw new Error(`The ganStudio.trainer.nodePath setting names "${nodePath}", which does not exist; fix it or clear it to use VS Code's own runtime.`);
+    }
+    return forkTrainer({ cliPath: cli, args: ['sweep', configPath, '--ipc', '--runs-dir', runsDir, ...extraArgs], cwd: dirname(configPath), nodePath });
+  }
+
   /** Runs a one-shot trainer command (e.g. `sample`) and collects its output. */
   runCli(args: string[], cwd: string, token?: vscode.CancellationToken): Promise<{ code: number | null; stdout: string; stderr: string }> {
     let cli: string;

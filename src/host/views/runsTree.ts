@@ -1,4 +1,7 @@
-/** The "Runs" tree: every run of the workspace, newest first, with its status at a glance. */
+/**
+ * The "Runs" tree: every sweep (its trials under it) and every run of the workspace, newest
+ * first, with its status at a glance.
+ */
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import type { RunEntry, RunStore } from '../runs/runStore';
@@ -17,11 +20,33 @@ export function isRunNode(v: unknown): v is RunNode {
   return typeof v === 'object' && v !== null && typeof (v as RunNode).dir === 'string' && typeof (v as RunNode).runId === 'string';
 }
 
-export class RunsTree implements vscode.TreeDataProvider<RunNode>, vscode.Disposable {
+/** A sweep: what the tree hands to the sweep commands. */
+export interface SweepNode {
+  readonly kind: 'sweep';
+  readonly sweepDir: string;
+  readonly sweepId: string;
+}
+
+export function isSweepNode(v: unknown): v is SweepNode {
+  return typeof v === 'object' && v !== null && (v as SweepNode).kind === 'sweep' && typeof (v as SweepNode).sweepDir === 'string';
+}
+
+/** A trial of a sweep that has no run yet. */
+interface PendingTrialNode {
+  readonly kind: 'pending';
+  readonly sweepDir: string;
+  readonly sweepId: string;
+  readonly index: number;
+  readonly label: string;
+}
+
+type TreeNode = RunNode | SweepNode | PendingTrialNode;
+
+export class RunsTree implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
   private readonly _onDidChange = new vscode.EventEmitter<void>();
   readonly onDidChangeTreeData = this._onDidChange.event;
   private readonly disposables: vscode.Disposable[];
-  readonly view: vscode.TreeView<RunNode>;
+  readonly view: vscode.TreeView<TreeNode>;
 
   constructor(
     private readonly runs: RunStore,
@@ -38,16 +63,61 @@ export class RunsTree implements vscode.TreeDataProvider<RunNode>, vscode.Dispos
     ];
   }
 
-  getChildren(element?: RunNode): RunNode[] {
-    if (element) return [];
-    return this.runs.runs.map((r) => ({ dir: r.dir, runId: r.info.id }));
+  getChildren(element?: TreeNode): TreeNode[] {
+    if (!element) {
+      const sweeps: TreeNode[] = this.runs.sweeps.map((s) => ({ kind: 'sweep', sweepDir: s.dir, sweepId: s.sweep.id }));
+      return [...sweeps, ...this.runs.runs.filter((r) => !r.sweepId).map((r) => ({ dir: r.dir, runId: r.info.id }))];
+    }
+    if (!isSweepNode(element)) return [];
+    const entry = this.runs.sweepByDir(element.sweepDir);
+    if (!entry) return [];
+    return entry.sweep.trials.map((t): TreeNode => {
+      const run = entry.trials.find((r) => r.info.id === t.runId);
+      return run ? { dir: run.dir, runId: run.info.id } : { kind: 'pending', sweepDir: entry.dir, sweepId: entry.sweep.id, index: t.index, label: t.runId };
+    });
   }
 
-  getParent(): undefined {
-    return undefined;
+  getParent(node: TreeNode): TreeNode | undefined {
+    if ('kind' in node) return node.kind === 'pending' ? { kind: 'sweep', sweepDir: node.sweepDir, sweepId: node.sweepId } : undefined;
+    const sweepId = this.runs.byDir(node.dir)?.sweepId;
+    const sweep = sweepId ? this.runs.sweepById(sweepId) : undefined;
+    return sweep ? { kind: 'sweep', sweepDir: sweep.dir, sweepId: sweep.sweep.id } : undefined;
   }
 
-  getTreeItem(node: RunNode): vscode.TreeItem {
+  getTreeItem(node: TreeNode): vscode.TreeItem {
+    if (!('kind' in node)) return this.runItem(node);
+    if (node.kind === 'sweep') return this.sweepItem(node);
+    {
+      const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.None);
+      item.id = `${node.sweepDir}#${node.index}`;
+      item.description = 'pending';
+      item.iconPath = new vscode.ThemeIcon('circle-outline');
+      item.contextValue = 'ganPendingTrial';
+      return item;
+    }
+  }
+
+  private sweepItem(node: SweepNode): vscode.TreeItem {
+    const entry = this.runs.sweepByDir(node.sweepDir);
+    const item = new vscode.TreeItem(entry?.sweep.name ? `${entry.sweep.name} sweep` : node.sweepId, vscode.TreeItemCollapsibleState.Collapsed);
+    item.id = node.sweepDir;
+    if (!entry) return item;
+    const s = entry.sweep;
+    const done = entry.trials.filter((t) => t.info.status === 'completed').length;
+    const running = entry.trials.filter((t) => t.info.status === 'running' && !t.interrupted).length;
+    item.description = `${s.status} · ${done}/${s.trials.length} done${running ? ` · ${running} training` : ''} · ${s.executor.kind}`;
+    item.iconPath = s.status === 'running' ? new vscode.ThemeIcon('sync~spin', new vscode.ThemeColor('charts.blue')) : new vscode.ThemeIcon('beaker', new vscode.ThemeColor(s.status === 'completed' ? 'testing.iconPassed' : s.status === 'failed' ? 'testing.iconFailed' : 'charts.yellow'));
+    item.resourceUri = vscode.Uri.file(entry.dir);
+    item.contextValue = ['ganSweep', `status-${s.status}`].join(' ');
+    const md = new vscode.MarkdownString();
+    md.appendMarkdown(`**${s.name}** sweep — ${s.status}\n\n`);
+    md.appendText(`${s.id}\n${s.trials.length} trials (${s.method}) over ${s.parameters.join(', ')}\n${s.executor.kind}${s.executor.kind === 'slurm' && s.executor.jobId ? ` job ${s.executor.jobId}` : ''} · config ${basename(s.configPath)}\n`);
+    item.tooltip = md;
+    item.command = { title: 'Open Sweep', command: 'ganStudio.openSweep', arguments: [node] };
+    return item;
+  }
+
+  private runItem(node: RunNode): vscode.TreeItem {
     const entry = this.runs.byDir(node.dir);
     const item = new vscode.TreeItem(entry?.info.name ?? node.runId, vscode.TreeItemCollapsibleState.None);
     item.id = node.dir;

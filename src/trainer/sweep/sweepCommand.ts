@@ -39,6 +39,11 @@ export interface SweepArgs {
   emit: (msg: TrainerToHost) => void;
   print: (line: string) => void;
   shouldStop: () => boolean;
+  /**
+   * The extension that started this controller went away (its window closed). A local sweep then
+   * stops, checkpointed; a Slurm sweep goes on on the cluster, and the controller just leaves.
+   */
+  hostGone?: () => boolean;
 }
 
 interface Plan {
@@ -153,7 +158,8 @@ export async function sweepCommand(a: SweepArgs): Promise<number> {
   const outcome = await runSweep({
     sweepDir,
     executor,
-    shouldStop: a.shouldStop,
+    shouldStop: () => a.shouldStop() || (kind === 'local' && (a.hostGone?.() ?? false)),
+    shouldDetach: () => kind === 'slurm' && (a.hostGone?.() ?? false),
     pollMs: kind === 'slurm' ? 2000 : 500,
     onChange: (s) => {
       const counts = new Map<string, number>();
@@ -163,6 +169,7 @@ export async function sweepCommand(a: SweepArgs): Promise<number> {
       last = line;
     },
   });
+  if (outcome.detached) return 0;
   a.emit({ type: 'sweepFinished', status: outcome.sweep.status === 'running' ? 'stopped' : outcome.sweep.status, completed: outcome.completed, stopped: outcome.stopped, failed: outcome.failed });
   for (const line of summaryTable(sweepDir)) a.print(line);
   a.print(`${outcome.sweep.status}: ${outcome.completed} completed, ${outcome.stopped} stopped, ${outcome.failed} failed`);

@@ -13,6 +13,8 @@ export interface RunSweepOptions {
   sweepDir: string;
   executor: Executor;
   shouldStop: () => boolean;
+  /** Leave the trials to their executor and return now (sweep.json stays "running"). */
+  shouldDetach?: () => boolean;
   /** Called whenever sweep.json changed. */
   onChange?: (sweep: SweepFile) => void;
   /** How often the executor is asked (Slurm's squeue: not too often). */
@@ -24,6 +26,8 @@ export interface SweepOutcome {
   completed: number;
   stopped: number;
   failed: number;
+  /** The controller left its trials to the executor. */
+  detached?: boolean;
 }
 
 /** A trial is done when its run completed; everything else is run (again) by the next sweep. */
@@ -71,6 +75,7 @@ export async function runSweep(opts: RunSweepOptions): Promise<SweepOutcome> {
       const states = await executor.poll();
       mark(new Map(todo.map((t) => [t.index, { status: statusOf(sweepDir, t, states.get(t.index), stopping) }])));
       if (todo.every((t) => states.get(t.index) === 'gone')) break;
+      if (opts.shouldDetach?.()) return { sweep, completed: 0, stopped: 0, failed: 0, detached: true };
       await new Promise((r) => setTimeout(r, opts.pollMs ?? 1000));
     }
   }
