@@ -92,7 +92,7 @@ export class RunSweepCommand implements Command {
       void vscode.window.showErrorMessage(`GAN Studio: ${errorMessage(err)}`);
       return;
     }
-    const name = vscode.workspace.asRelativePath(uri);
+    const name = `${checked.config?.name ?? 'experiment'} (${vscode.workspace.asRelativePath(uri)})`;
     const log = this.s.ui.log;
     session.onDidLog(({ level, message }) => log[level](`[sweep ${name}] ${message}`));
     session.onDidStart((m) => {
@@ -102,6 +102,9 @@ export class RunSweepCommand implements Command {
     });
     void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Sweep ${name}: ${trials} trials on ${executor === 'local' ? 'this machine' : 'Slurm'}`, cancellable: true }, (progress, token): Promise<void> => {
       token.onCancellationRequested(() => void session.stop());
+      // The Runs view and this notification follow the trials' files; file events alone can lag.
+      const tick = setInterval(() => this.s.runs.scheduleRefresh(), 2000);
+      void session.ended.then(() => clearInterval(tick));
       const sub = this.s.runs.onDidChange(() => {
         const entry = session.sweepDir ? this.s.runs.sweepByDir(session.sweepDir) : undefined;
         if (entry) progress.report({ message: `${entry.trials.filter((t) => t.info.status === 'completed').length}/${trials} done` });
@@ -111,6 +114,7 @@ export class RunSweepCommand implements Command {
       });
     });
     void session.ended.then(async (r) => {
+      this.s.runs.refresh();
       const open = (c: string | undefined) => {
         if (c === 'Open Sweep' && r.sweepDir) this.s.sweepPanels.show(r.sweepDir);
         if (c === 'Show Log') log.show(true);
@@ -121,7 +125,6 @@ export class RunSweepCommand implements Command {
         log.error(`[sweep ${name}] ${r.error ?? `${r.finished?.failed ?? '?'} trials failed`}`);
         open(await vscode.window.showErrorMessage(`GAN Studio: sweep ${name} ${r.status === 'rejected' ? 'could not start' : 'failed'}: ${r.error ?? `${r.finished?.failed} trials failed; their dashboards say why`}`, ...(r.sweepDir ? ['Open Sweep'] : []), 'Show Log'));
       }
-      this.s.runs.refresh();
     });
   }
 }

@@ -75,6 +75,8 @@ class SweepPanel {
   private ready = false;
   private timer: NodeJS.Timeout | undefined;
   private lastPost = 0;
+  /** While the sweep runs its files are read again every second: file events alone can lag or stall. */
+  private poll: NodeJS.Timeout | undefined;
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
@@ -146,8 +148,14 @@ class SweepPanel {
     if (!this.ready) return;
     this.lastPost = Date.now();
     try {
-      const message: HostToWebview = { type: 'sweepSnapshot', sweep: readSweepView(this.dir) };
+      const sweep = readSweepView(this.dir);
+      const message: HostToWebview = { type: 'sweepSnapshot', sweep };
       void this.panel.webview.postMessage(message);
+      if (sweep.status === 'running' && !this.poll) this.poll = setInterval(() => this.post(), REFRESH_MS);
+      else if (sweep.status !== 'running' && this.poll) {
+        clearInterval(this.poll);
+        this.poll = undefined;
+      }
     } catch (err) {
       const message: HostToWebview = { type: 'error', message: `Cannot read the sweep in ${this.dir}: ${(err as Error).message}` };
       void this.panel.webview.postMessage(message);
@@ -156,6 +164,7 @@ class SweepPanel {
 
   dispose(): void {
     if (this.timer) clearTimeout(this.timer);
+    if (this.poll) clearInterval(this.poll);
     for (const d of this.disposables.splice(0)) d.dispose();
   }
 }

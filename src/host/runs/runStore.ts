@@ -165,11 +165,13 @@ export class RunStore implements vscode.Disposable {
       // ancestor so that first run still shows up.
       let base = runsDir;
       while (!existsSync(base) && dirname(base) !== base) base = dirname(base);
-      // Runs, sweeps, and the runs of a sweep's trials one level down.
+      // Runs, sweeps, and the runs of a sweep's trials one level down: one watcher each, since a
+      // glob's braces do not span path segments.
       const rel = relative(base, runsDir).replace(/\\/g, '/');
-      const pattern = `${rel ? `${rel}/` : ''}{*/run.json,*/sweep.json,*/*/run.json}`;
-      const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(base), pattern));
-      this.watchers.push(w, w.onDidCreate(() => this.scheduleRefresh()), w.onDidChange(() => this.scheduleRefresh()), w.onDidDelete(() => this.scheduleRefresh()));
+      for (const file of ['*/run.json', '*/sweep.json', '*/*/run.json']) {
+        const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(base), `${rel ? `${rel}/` : ''}${file}`));
+        this.watchers.push(w, w.onDidCreate(() => this.scheduleRefresh()), w.onDidChange(() => this.scheduleRefresh()), w.onDidDelete(() => this.scheduleRefresh()));
+      }
     }
     this.refresh();
   }

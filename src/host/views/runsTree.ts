@@ -88,7 +88,10 @@ export class RunsTree implements vscode.TreeDataProvider<TreeNode>, vscode.Dispo
     if (!('kind' in node)) return this.runItem(node);
     if (node.kind === 'sweep') return this.sweepItem(node);
     {
-      const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.None);
+      const trial = this.runs.sweepByDir(node.sweepDir)?.sweep.trials.find((t) => t.index === node.index);
+      const values = Object.entries(trial?.overrides ?? {}).map(([k, v]) => `${k.split('/').pop()}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
+      const item = new vscode.TreeItem(`t${String(node.index).padStart(3, '0')} ${values.join(' ')}`, vscode.TreeItemCollapsibleState.None);
+      item.tooltip = node.label;
       item.id = `${node.sweepDir}#${node.index}`;
       item.description = 'pending';
       item.iconPath = new vscode.ThemeIcon('circle-outline');
@@ -117,9 +120,17 @@ export class RunsTree implements vscode.TreeDataProvider<TreeNode>, vscode.Dispo
     return item;
   }
 
+  /** A trial is named by its number and what it sets: "t002 learningRate=0.002 seed=1". */
+  private trialLabel(entry: RunEntry): string | undefined {
+    const trial = entry.sweepId ? this.runs.sweepById(entry.sweepId)?.sweep.trials.find((t) => t.runId === entry.info.id) : undefined;
+    if (!trial) return undefined;
+    const values = Object.entries(trial.overrides).map(([k, v]) => `${k.split('/').pop()}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
+    return `t${String(trial.index).padStart(3, '0')} ${values.join(' ')}`;
+  }
+
   private runItem(node: RunNode): vscode.TreeItem {
     const entry = this.runs.byDir(node.dir);
-    const item = new vscode.TreeItem(entry?.info.name ?? node.runId, vscode.TreeItemCollapsibleState.None);
+    const item = new vscode.TreeItem((entry && this.trialLabel(entry)) ?? entry?.info.name ?? node.runId, vscode.TreeItemCollapsibleState.None);
     item.id = node.dir;
     if (!entry) {
       item.description = 'missing';
