@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what the browser, VS Code and Slurm tests need and npm cannot provide: Debian's Chromium
+# Installs what the browser, VS Code, Slurm and TensorBoard tests need and npm cannot provide: Debian's Chromium
 # (webview tests, e2e), code-server (a real VS Code, cached outside the repo) and a one-node Slurm
 # cluster (the sweep executor's tests). Idempotent:
 # a second run takes well under a second. Needs root for apt-get, as on our dev and CI machines.
@@ -23,3 +23,7 @@ bash scripts/install-code-server.sh || echo "install-test-deps: code-server coul
 
 # A one-node Slurm cluster for the Slurm executor's tests; they skip with a clear line without it.
 bash scripts/start-slurm.sh || echo "install-test-deps: Slurm could not be started; the Slurm tests will skip" >&2
+
+# TensorBoard (a Python package) for reading our event files with the real reader; its tests skip
+# with a clear line without it.
+bash scripts/install-tensorboard.sh

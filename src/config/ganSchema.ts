@@ -864,6 +864,11 @@ export const ganSchema = {
           "maximum": 4294967295,
           "default": 1234,
           "description": "Seed of the fixed latent batch that the samples come from."
+        },
+        "tensorboard": {
+          "type": "boolean",
+          "default": true,
+          "description": "Also write the metrics, histograms and samples as a TensorBoard event file (tb/ in the run's folder). false writes none; gan-studio export-tb makes one later."
         }
       }
     }

@@ -211,6 +211,7 @@ test('a minimal 2-D config resolves to every default', () => {
       samplePoints: 512,
       heatmapSize: 48,
       latentSeed: 1234,
+      tensorboard: true,
     },
   } as GanConfig;
   assert.deepEqual(r.config, want);
