@@ -1,19 +1,23 @@
 /**
- * "Export Generator…": copies a checkpoint's generator (tfjs layers format: model.json and its
- * weight files) to a folder the person picks, ready for tf.loadLayersModel.
+ * "Export Generator…": writes a checkpoint's generator to a folder the person picks, ready for
+ * tf.loadLayersModel, with gan-generator.json beside it (latent size and distribution, output
+ * shape, the map from outputs to data). The files come from `cli.js export`, the same code as
+ * `gan-studio export`.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import { readLatestCheckpoint } from '../../runDir/runReader';
+import { GENERATOR_EXPORT_FILE } from '../../protocol/generatorExport';
 import { RUN_FILES } from '../../protocol/runFormat';
-import { errorMessage, pickRun, runFromArg, type Command, type Services } from './command';
+import { errorMessage, ensureTrusted, pickRun, runFromArg, type Command, type Services } from './command';
 
 export class ExportGeneratorCommand implements Command {
   readonly id = 'ganStudio.exportGenerator';
   constructor(private readonly s: Services) {}
 
   async execute(arg?: unknown): Promise<void> {
+    if (!(await ensureTrusted('Exporting a generator'))) return;
     const entry =
       runFromArg(arg, this.s) ??
       (await pickRun(this.s, { title: 'Export Generator…', filter: (e) => e.hasCheckpoint, empty: 'GAN Studio: no run has a checkpoint to export yet.' }));
@@ -24,8 +28,8 @@ export class ExportGeneratorCommand implements Command {
       return;
     }
     const ckptDir = join(entry.dir, RUN_FILES.checkpointsDir, ckpt.dir);
-    let source = join(ckptDir, 'generator');
-    // The EMA generator usually samples better; offer it when the run kept one.
+    let source = 'generator';
+    // The EMA generator usually samples better; offer it when the run kept one (the CLI's default).
     if (existsSync(join(ckptDir, 'generator-ema', 'model.json'))) {
       const which = await vscode.window.showQuickPick(
         [
@@ -35,7 +39,7 @@ export class ExportGeneratorCommand implements Command {
         { title: `Export the generator of ${entry.info.id} (step ${ckpt.step})` },
       );
       if (!which) return;
-      source = join(ckptDir, which.dir);
+      source = which.dir;
     }
     const folder = await vscode.window.showOpenDialog({
       canSelectFolders: true,
@@ -47,33 +51,53 @@ export class ExportGeneratorCommand implements Command {
     });
     if (!folder?.[0]) return;
     const target = folder[0].fsPath;
-    try {
-      const files = modelFiles(source);
-      const clash = files.filter((f) => existsSync(join(target, f)));
-      if (clash.length) {
-        const ok = await vscode.window.showWarningMessage(`${target} already has ${clash.join(', ')}. Replace?`, { modal: true }, 'Replace');
-        if (ok !== 'Replace') return;
-      }
-      mkdirSync(target, { recursive: true });
-      for (const f of files) copyFileSync(join(source, f), join(target, f));
-      const choice = await vscode.window.showInformationMessage(
-        `GAN Studio: exported the generator of ${entry.info.id} (step ${ckpt.step}) to ${target}: ${files.join(', ')}.`,
-        'Reveal',
-      );
-      if (choice) void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(join(target, 'model.json')));
-    } catch (err) {
-      void vscode.window.showErrorMessage(`GAN Studio: export failed: ${errorMessage(err)}`);
+    const clash = exportedNames(join(ckptDir, source)).filter((f) => existsSync(join(target, f)));
+    if (clash.length) {
+      const ok = await vscode.window.showWarningMessage(`${target} already has ${clash.join(', ')}. Replace?`, { modal: true }, 'Replace');
+      if (ok !== 'Replace') return;
     }
+
+    const args = ['export', entry.dir, '--out', target, '--checkpoint', String(ckpt.step), ...(source === 'generator' ? ['--raw'] : [])];
+    let cancelled = false;
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Exporting the generator of ${entry.info.id}…`, cancellable: true },
+      (_progress, token) => {
+        token.onCancellationRequested(() => (cancelled = true));
+        return this.s.launcher.runCli(args, dirname(entry.dir), token).catch((err: unknown) => ({ code: null, stdout: '', stderr: errorMessage(err) }));
+      },
+    );
+    if (result.stdout.trim()) this.s.ui.log.info(`[export] ${result.stdout.trim()}`);
+    if (cancelled && result.code !== 0) {
+      void vscode.window.showInformationMessage(`GAN Studio: export of ${entry.info.id} cancelled; ${target} may hold some of its files.`);
+      return;
+    }
+    if (result.code !== 0) {
+      const why = result.stderr.trim().split('\n').at(-1) || `exit code ${result.code}`;
+      if (result.stderr.trim()) this.s.ui.log.error(`[export] ${result.stderr.trim()}`);
+      const choice = await vscode.window.showErrorMessage(`GAN Studio: export failed: ${why}`, 'Show Log');
+      if (choice) this.s.ui.log.show(true);
+      return;
+    }
+    const written = result.stdout.trim().split('\n').at(-1) || target;
+    const choice = await vscode.window.showInformationMessage(
+      `GAN Studio: exported the ${source === 'generator' ? 'generator' : 'EMA generator'} of ${entry.info.id} (step ${ckpt.step}) to ${written}: model.json, its weights and ${GENERATOR_EXPORT_FILE}.`,
+      'Reveal',
+    );
+    if (choice) void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(join(written, GENERATOR_EXPORT_FILE)));
   }
 }
 
-/** model.json plus every weight file its manifest names (tfjs may shard weights). */
-function modelFiles(dir: string): string[] {
-  const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { weightsManifest?: { paths?: string[] }[] };
-  const weights = (json.weightsManifest ?? []).flatMap((g) => g.paths ?? []);
-  for (const w of weights) {
-    if (w.includes('/') || w.includes('\\') || w.startsWith('.')) throw new Error(`${join(dir, 'model.json')} names an unexpected weight path "${w}"`);
-    if (!existsSync(join(dir, w))) throw new Error(`${join(dir, w)} is missing; the checkpoint is incomplete`);
+/**
+ * The names an export writes, to ask before replacing them: model.json, the weight files its
+ * manifest names, gan-generator.json. The CLI checks the manifest; this only reads it.
+ */
+function exportedNames(dir: string): string[] {
+  let weights: string[] = [];
+  try {
+    const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { weightsManifest?: { paths?: unknown[] }[] };
+    weights = (json.weightsManifest ?? []).flatMap((g) => g.paths ?? []).filter((p): p is string => typeof p === 'string').map((p) => p.replace(/^\.\//, ''));
+  } catch {
+    // The CLI says what is wrong with the checkpoint.
   }
-  return ['model.json', ...new Set(weights)];
+  return [...new Set(['model.json', ...weights.filter((w) => !/[\\/]/.test(w)), GENERATOR_EXPORT_FILE])];
 }

@@ -13,6 +13,7 @@ import { isToyData, type DataConfig, type ToyData } from '../../config/ganConfig
 type VectorNormalize = ToyData['normalize'];
 type ImageNormalize = Extract<DataConfig, { type: 'mnist' }>['normalize'];
 import type { DataKind } from '../../protocol/runFormat';
+import type { AffineMap } from '../../protocol/generatorExport';
 import { Rng } from '../rng';
 import { sampleToy, toyModes, type ToySpec } from './toy2d';
 
@@ -32,6 +33,12 @@ export interface Dataset {
   denormalize(values: Float32Array): Float32Array;
   /** The data's own units → normalised values (the inverse of denormalize). */
   normalize(values: Float32Array): Float32Array;
+  /**
+   * denormalize as numbers, for code outside GAN Studio (gan-generator.json): value i of a sample
+   * maps to value * scale[i % scale.length] + offset[i % offset.length], then into clamp. Images
+   * have one element (every pixel alike), vectors one per column.
+   */
+  affine(): AffineMap;
   /** Mixture modes in data units (ring, grid), for coverage metrics. */
   modes?: [number, number][];
   modeStd?: number;
@@ -73,6 +80,10 @@ function columnStats(data: Float32Array, dim: number, how: VectorNormalize): Col
   return { offset, scale };
 }
 
+function statsAffine(s: ColumnStats): AffineMap {
+  return { scale: Array.from(s.scale), offset: Array.from(s.offset) };
+}
+
 function applyStats(values: Float32Array, dim: number, s: ColumnStats, inverse: boolean): Float32Array {
   const out = new Float32Array(values.length);
   for (let i = 0; i < values.length; i++) {
@@ -96,6 +107,7 @@ function toyDataset(spec: ToySpec & { normalize: VectorNormalize }): Dataset {
     batch: (n, rng) => applyStats(sampleToy(spec, n, rng), 2, stats, false),
     denormalize: (v) => applyStats(v, 2, stats, true),
     normalize: (v) => applyStats(v, 2, stats, false),
+    affine: () => statsAffine(stats),
     modes: toyModes(spec),
     modeStd: spec.noise,
   };
@@ -130,6 +142,8 @@ function imageDataset(pixels: Uint8Array, shape: [number, number, number], norma
     normalize(v) {
       return v.map((p) => p * a + b);
     },
+    // (v - b) / a with the constants above, written as the scale and offset they amount to.
+    affine: () => (normalize === 'tanh' ? { scale: [127.5], offset: [127.5], clamp: [0, 255] } : { scale: [255], offset: [0], clamp: [0, 255] }),
   };
 }
 
@@ -320,6 +334,7 @@ function csvDataset(d: Extract<DataConfig, { type: 'csv' }>, baseDir: string): D
     },
     denormalize: (v) => applyStats(v, dim, stats, true),
     normalize: (v) => applyStats(v, dim, stats, false),
+    affine: () => statsAffine(stats),
   };
 }
 
