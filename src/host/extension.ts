@@ -2,15 +2,18 @@
  * GAN Studio's extension entry point. It only wires the parts together; each part owns its
  * behaviour and its disposables. Nothing here imports tfjs: training happens in a forked trainer.
  */
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { Command, Services } from './commands/command';
 import { CompareRunsCommand, OpenDashboardCommand, OpenRunCommand } from './commands/dashboardCommands';
 import { ExportGeneratorCommand } from './commands/exportGeneratorCommand';
+import { InstallNativeBackendCommand } from './commands/nativeBackendCommand';
 import { NewExperimentCommand } from './commands/newExperimentCommand';
 import { ResumeCommand } from './commands/resumeCommand';
 import { DeleteRunCommand, RefreshRunsCommand, RevealRunCommand, ShowLogCommand } from './commands/runFolderCommands';
 import { SampleCommand } from './commands/sampleCommand';
 import { StopCommand } from './commands/stopCommand';
+import { OpenTensorBoardCommand } from './commands/tensorBoardCommand';
 import { TrainCommand } from './commands/trainCommand';
 import { CancelSweepCommand, cancelSweep, OpenSweepCommand, RunSweepCommand } from './commands/sweepCommands';
 import { ConfigCodeLens } from './editor/configCodeLens';
@@ -50,7 +53,7 @@ export function activate(context: vscode.ExtensionContext): GanStudioApi {
   const alarms = new AlarmUi(feed, runs, context.workspaceState, (): vscode.LogOutputChannel => ui.log);
   const ui = new TrainingUi(registry, alarms.monitor);
   const diagnostics = new ConfigDiagnostics();
-  const launcher = new TrainerLauncher(context.extensionUri, registry);
+  const launcher = new TrainerLauncher(context.extensionUri, registry, join(context.globalStorageUri.fsPath, 'native'));
   const servers = new GeneratorServers((runDir, checkpoint) => launcher.serve(runDir, checkpoint));
   generators = servers;
   const panels = new RunPanels({
@@ -90,7 +93,10 @@ export function activate(context: vscode.ExtensionContext): GanStudioApi {
     new RunSweepCommand(services),
     new OpenSweepCommand(services),
     new CancelSweepCommand(services),
+    new InstallNativeBackendCommand(services),
   ];
+  const tensorBoard = new OpenTensorBoardCommand(services);
+  commands.push(tensorBoard);
 
   // Disposed in reverse order: views and panels first, the sessions (which stop trainers) last.
   context.subscriptions.push(
@@ -107,6 +113,7 @@ export function activate(context: vscode.ExtensionContext): GanStudioApi {
     ConfigCodeLens.register(registry, runs),
     sweeps,
     sweepPanels,
+    tensorBoard,
     ...commands.map((c) => vscode.commands.registerCommand(c.id, (...args: unknown[]) => c.execute(...args))),
     // The Samples view follows what the person looks at.
     tree.view.onDidChangeSelection((e) => {

@@ -12,6 +12,7 @@
  *     quality.jsonl       one QualityRecord per sample step
  *     samples/            step-000100.png (image data) or step-000100.json (SamplePoints2D)
  *     checkpoints/        step-000500/ … and latest.json (CheckpointPointer)
+ *     tb/                 TensorBoard event files: the same logs, for `tensorboard --logdir`
  */
 import * as v from 'valibot';
 import { count, finite, measure, positive, text } from './fields';
@@ -29,6 +30,8 @@ export const RUN_FILES = {
   checkpointsDir: 'checkpoints',
   latestCheckpoint: 'latest.json',
   trainerLog: 'trainer.log',
+  /** TensorBoard event files, events.out.tfevents.* (src/runDir/tensorboard/). */
+  tbDir: 'tb',
 } as const;
 
 export const RUN_STATUSES = ['running', 'completed', 'stopped', 'failed'] as const;
@@ -41,6 +44,15 @@ export type BackendName = v.InferOutput<typeof backendName>;
 
 export const dataKind = v.picklist(['points2d', 'vector', 'image']);
 export type DataKind = v.InferOutput<typeof dataKind>;
+
+/** How the trainer chose its backend (src/trainer/backend.ts). */
+export const backendDetail = v.object({
+  /** The folder @tensorflow/tfjs-node was loaded from, when the backend is tensorflow. */
+  nativeFrom: v.optional(text),
+  /** Better backends that were not used, best first, each with its reason. */
+  skipped: v.array(v.object({ backend: backendName, reason: text })),
+});
+export interface BackendDetail extends v.InferOutput<typeof backendDetail> {}
 
 export const runError = v.object({
   /** One line a person can act on. */
@@ -59,6 +71,8 @@ export const runInfo = v.object({
   /** Absolute path of the gan.json the run was started from. */
   configPath: text,
   backend: backendName,
+  /** Why this backend: where the native one came from, or why each better one was passed over. */
+  backendDetail: v.optional(backendDetail),
   seed: count,
   dataKind,
   /** [height, width, channels] for image data. */

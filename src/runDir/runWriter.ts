@@ -2,7 +2,9 @@
  * Writing one run directory, and the only code that writes run.json: the trainer through a
  * RunWriter, and the host through markRunEnded when a trainer died before it could say how its
  * run ended. Whole files are replaced atomically; the JSONL logs are appended a line at a time
- * and rewritten atomically when a resume drops what came after its checkpoint.
+ * and rewritten atomically when a resume drops what came after its checkpoint. The same logs also
+ * go to a TensorBoard event file in tb/ (logging.tensorboard), flushed at every sample step, at
+ * checkpoints and at the end.
  */
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +13,7 @@ import { serializeResolvedConfig } from '../config/validateConfig';
 import {
   RUN_FILES,
   RUN_FORMAT_VERSION,
+  type BackendDetail,
   type BackendName,
   type DataKind,
   type HistogramRecord,
@@ -22,7 +25,9 @@ import {
   type SampleRecord,
 } from '../protocol/runFormat';
 import { appendJsonl, filterJsonl, removeStaleTemps, writeFileAtomic, writeJsonAtomic } from './durableFiles';
-import { readRunInfo } from './runReader';
+import { readRunConfig, readRunInfo } from './runReader';
+import { TbWriter, truncateEventFiles } from './tensorboard/eventWriter';
+import { histogramValues, metricValues, qualityValues, sampleValues } from './tensorboard/runEvents';
 
 /** A name as a folder name: lower case, dashes, at most 60 characters. */
 export function slug(name: string): string {
@@ -54,6 +59,9 @@ function ended(info: RunInfo, status: RunStatus, step: number, error: RunError |
 }
 
 export class RunWriter {
+  /** The run's TensorBoard event file, unless logging.tensorboard is false. */
+  private tb: TbWriter | undefined;
+
   private constructor(
     readonly dir: string,
     private info: RunInfo,
@@ -68,6 +76,7 @@ export class RunWriter {
     config: GanConfig;
     configPath: string;
     backend: BackendName;
+    backendDetail?: BackendDetail;
     dataKind: DataKind;
     dataDim: number;
     imageShape?: [number, number, number];
@@ -90,6 +99,7 @@ export class RunWriter {
       status: 'running',
       configPath: opts.configPath,
       backend: opts.backend,
+      ...(opts.backendDetail ? { backendDetail: opts.backendDetail } : {}),
       seed: opts.config.seed,
       dataKind: opts.dataKind,
       dataDim: opts.dataDim,
@@ -105,11 +115,12 @@ export class RunWriter {
     writeFileAtomic(join(dir, RUN_FILES.config), serializeResolvedConfig(opts.config));
     const writer = new RunWriter(dir, info);
     writer.write(info);
+    if (opts.config.logging.tensorboard) writer.tb = TbWriter.open(dir);
     return writer;
   }
 
   /** Re-opens a run to resume it; everything logged after `fromStep` is dropped so curves join. */
-  static reopen(dir: string, fromStep: number, patch: Pick<RunInfo, 'backend' | 'totalSteps' | 'trainingMs' | 'checkpointStep' | 'resumedAt'>): RunWriter {
+  static reopen(dir: string, fromStep: number, patch: Pick<RunInfo, 'backend' | 'backendDetail' | 'totalSteps' | 'trainingMs' | 'checkpointStep' | 'resumedAt'>): RunWriter {
     removeStaleTemps(dir);
     const info = readRunInfo(dir);
     const writer = new RunWriter(dir, info);
@@ -123,8 +134,11 @@ export class RunWriter {
         if (m && Number(m[1]) > fromStep) rmSync(join(samplesDir, name), { force: true });
       }
     }
+    // The event files too; this session's events go to a new file read after them.
+    truncateEventFiles(dir, fromStep);
     const { error: _error, endedAt: _ended, etaSec: _eta, ...rest } = info;
     writer.write({ ...rest, ...patch, step: fromStep, status: 'running', pid: process.pid });
+    if (readRunConfig(dir)?.logging.tensorboard ?? true) writer.tb = TbWriter.open(dir);
     return writer;
   }
 
@@ -140,35 +154,56 @@ export class RunWriter {
 
   /** A checkpoint of `step` is complete on disk. */
   checkpointed(step: number, trainingMs: number): void {
+    this.tb?.flush();
     this.write({ ...this.info, step, checkpointStep: step, trainingMs });
   }
 
   /** Training ended on its own terms: all steps done, or stopped on request. */
   finish(status: 'completed' | 'stopped', step: number, trainingMs: number): void {
+    this.tb?.close();
     this.write(ended({ ...this.info, trainingMs }, status, step, undefined));
   }
 
   /** Training failed; the error says what and where, and the last good checkpoint stays. */
   fail(error: RunError, step: number, trainingMs?: number): void {
+    this.tb?.close();
     this.write(ended({ ...this.info, ...(trainingMs !== undefined ? { trainingMs } : {}) }, 'failed', step, error));
   }
 
   appendMetrics(records: MetricRecord[]): void {
     appendJsonl(join(this.dir, RUN_FILES.metrics), records);
+    if (!this.tb) return;
+    for (const r of records) this.tb.values(r.step, metricValues(r), r.time);
+    this.tb.maybeFlush();
   }
 
   appendHistogram(record: HistogramRecord): void {
     appendJsonl(join(this.dir, RUN_FILES.histograms), [record]);
+    this.tb?.values(record.step, histogramValues(record));
+    this.tb?.maybeFlush();
   }
 
   appendQuality(record: QualityRecord): void {
     appendJsonl(join(this.dir, RUN_FILES.quality), [record]);
+    this.tb?.values(record.step, qualityValues(record));
+    this.tb?.maybeFlush();
   }
 
-  /** Writes the sample file first, then indexes it, so the index never names a missing file. */
+  /**
+   * Writes the sample file first, then indexes it, so the index never names a missing file. An
+   * image grid (a PNG) is also TensorBoard's `samples` image; a points2d sample's picture comes
+   * through tbImage. A sample step flushes the event file.
+   */
   writeSample(record: SampleRecord, content: Uint8Array | string): void {
     writeFileAtomic(join(this.dir, record.file), content);
     appendJsonl(join(this.dir, RUN_FILES.samples), [record]);
+    if (record.kind === 'image-grid' && typeof content !== 'string') this.tb?.values(record.step, sampleValues(content));
+    this.tb?.flush();
+  }
+
+  /** A PNG picture of the samples of `step` for TensorBoard (points2d data: the plot). */
+  tbImage(step: number, png: Uint8Array): void {
+    this.tb?.values(step, sampleValues(png));
   }
 
   writeExtra(relPath: string, content: Uint8Array | string): void {

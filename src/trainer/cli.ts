@@ -29,7 +29,10 @@ Usage:
   gan-studio sweep --resume <sweepDir> | --cancel <sweepDir> [--trial N]
   gan-studio validate <gan.json>
   gan-studio sample <runDir> --count N --out FILE [--checkpoint STEP] [--seed S]
+  gan-studio export <runDir> --out DIR [--checkpoint STEP] [--raw]
+  gan-studio export-tb <runDir>
   gan-studio bench [--steps N] [--backends wasm,cpu]
+  gan-studio backends [--json]
 
 Run "gan-studio <command> --help" for details.
 Exit codes: 0 success (or stopped), 1 training failed, 2 bad input.`,
@@ -65,6 +68,24 @@ Options:
   --out FILE         output file (.png for images, .csv for vectors)
   --checkpoint STEP  use the checkpoint of that step (default: latest)
   --seed S           seed of the latent vectors (default 0)`,
+  export: `gan-studio export <runDir> --out DIR [options]
+
+Writes a run's generator for use elsewhere: model.json and its weight files in
+the TensorFlow.js layers format (tf.loadLayersModel), and gan-generator.json with
+the latent size and distribution, the output shape and the affine map that turns
+the model's outputs into the data's units. The last line names the folder.
+
+Options:
+  --out DIR          the folder to write (created; existing files are replaced)
+  --checkpoint STEP  use the checkpoint of that step (default: latest)
+  --raw              the generator as trained, not its moving average (EMA)`,
+  'export-tb': `gan-studio export-tb <runDir>
+
+Writes the run's logs as a TensorBoard event file, tb/events.out.tfevents.*,
+replacing the ones there: scalars (losses, D's outputs, quality, step time),
+histograms of D's outputs on real and generated data, and the sample pictures.
+For runs made before GAN Studio wrote event files while training, or with
+logging.tensorboard off. Then: tensorboard --logdir <runs-dir>`,
   serve: `gan-studio serve <runDir> --ipc [--checkpoint STEP]
 
 Loads a run's generator and answers "generate" requests on the IPC channel until
@@ -101,6 +122,12 @@ this Node and this CLI must be at the same paths there.`,
 Trains one trial of a sweep: what an executor (a local process, a Slurm array
 task) runs. A trial that has a checkpoint resumes from it; one that completed
 does nothing.`,
+  backends: `gan-studio backends [--json]
+
+Says which TensorFlow.js backends load on this machine and why the others do
+not, and where the trainer looks for the native one (@tensorflow/tfjs-node): the
+folders in GAN_STUDIO_NATIVE_PATHS, the current folder, then beside the trainer.
+--json prints the same as one JSON object (used by the extension).`,
   bench: `gan-studio bench [--steps N] [--backends wasm,cpu,tensorflow]
 
 Measures ms/step of the reference DCGAN (MNIST 28x28, batch 64) and the ring MLP
@@ -147,6 +174,12 @@ async function main(argv: string[]): Promise<number> {
       return sweepCommandLine(rest);
     case 'trial':
       return trialCommand(rest);
+    case 'backends':
+      return backendsCommand(rest);
+    case 'export':
+      return (await import('./exportGenerator')).exportCommand(rest);
+    case 'export-tb':
+      return (await import('./exportTensorBoard')).exportTbCommand(rest);
   }
   return EXIT_BAD_INPUT;
 }
@@ -509,6 +542,21 @@ async function trialCommand(args: string[]): Promise<number> {
     setInterval(() => process.ppid !== parent && process.kill(process.pid, 'SIGTERM'), 1000).unref();
   }
   return trainCommand(what.args);
+}
+
+async function backendsCommand(args: string[]): Promise<number> {
+  const { values } = parse(args, { json: { type: 'boolean' } }, 'backends');
+  const { probeBackends } = await import('./backend');
+  const probe = await probeBackends();
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(probe)}\n`);
+    return EXIT_OK;
+  }
+  const lines = [`TensorFlow.js ${probe.tfjsVersion}; "auto" picks ${probe.auto}`];
+  for (const b of probe.backends) lines.push(`  ${b.backend.padEnd(10)} ${b.ok ? `yes${b.from ? ` (from ${b.from})` : ''}` : `no: ${b.reason ?? '?'}`}`);
+  lines.push(`native search path: ${probe.nativeSearchPaths.join(', ')}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return EXIT_OK;
 }
 
 async function benchCommand(args: string[]): Promise<number> {

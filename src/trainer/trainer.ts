@@ -19,7 +19,7 @@ import {
   type SampleRecord,
 } from '../protocol/runFormat';
 import type { TrainerToHost } from '../protocol/trainerProtocol';
-import { initBackend } from './backend';
+import { backendDetail, initBackend } from './backend';
 import { checkpointPath, cleanStaleCheckpoints, loadCheckpoint, saveCheckpoint } from './checkpoint';
 import { loadDataset, DataError, type Dataset } from './data/dataset';
 import { Gan, shares, type StepResult } from './gan';
@@ -199,6 +199,7 @@ export async function train(opts: TrainOptions): Promise<TrainOutcome> {
       const before = readRunInfo(runDir);
       writer = RunWriter.reopen(runDir, resumeStep, {
         backend,
+        backendDetail: backendDetail(),
         totalSteps: config.training.steps,
         trainingMs,
         checkpointStep: resumeStep,
@@ -211,6 +212,7 @@ export async function train(opts: TrainOptions): Promise<TrainOutcome> {
         config,
         configPath,
         backend,
+        backendDetail: backendDetail(),
         dataKind: dataset.kind,
         dataDim: dataset.dim,
         imageShape: dataset.imageShape,
@@ -238,6 +240,9 @@ export async function train(opts: TrainOptions): Promise<TrainOutcome> {
     });
     const threads = gan.replicas > 1 ? `; data-parallel over ${gan.replicas} threads (${shares(config.training.batchSize, gan.replicas).join(' + ')} rows per batch)` : '';
     opts.emit({ type: 'log', level: 'info', message: `backend ${backend}${threads}; data: ${dataset.description}` });
+    for (const skip of backendDetail().skipped) opts.emit({ type: 'log', level: 'info', message: `backend ${skip.backend} not used: ${skip.reason}` });
+    const nativeFrom = backendDetail().nativeFrom;
+    if (nativeFrom) opts.emit({ type: 'log', level: 'info', message: `native TensorFlow from ${nativeFrom}` });
     if (replicaNote) opts.emit({ type: 'log', level: 'warn', message: replicaNote });
     try {
       return await loop.run(resumeStep);
@@ -467,9 +472,11 @@ class TrainingLoop {
       const points: SamplePoints2D = { step, fake: roundPoints(fake), real: roundPoints(this.realReference!), heatmap, bounds };
       content = JSON.stringify(points);
       this.logQuality(step, generated);
-      // A picture beside the data, for people who look at the run outside VS Code.
+      // A picture beside the data and in TensorBoard, for people who look at the run outside VS Code.
       const probability = lossUsesProbability(this.config.loss.type);
-      this.writer.writeExtra(`samples/${stepFileName(step, 'png')}`, pointsPng(points, 320, probability ? [0, 1] : undefined));
+      const picture = pointsPng(points, 320, probability ? [0, 1] : undefined);
+      this.writer.writeExtra(`samples/${stepFileName(step, 'png')}`, picture);
+      this.writer.tbImage(step, picture);
       record = { step, file: `samples/${stepFileName(step, 'json')}`, kind: 'points2d', rows: 1, cols: 1 };
     }
     this.writer.writeSample(record, content);

@@ -25,7 +25,19 @@ interface Manifest {
     configuration: { properties: Record<string, { default: unknown }> };
   };
 }
-const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Manifest;
+const rawManifest = readFileSync(join(root, 'package.json'), 'utf8');
+const nls = JSON.parse(readFileSync(join(root, 'package.nls.json'), 'utf8')) as Record<string, string>;
+/** The manifest as VS Code shows it in English: each "%key%" replaced from package.nls.json. */
+function localise(value: unknown): unknown {
+  if (typeof value === 'string') {
+    const m = /^%([^%]+)%$/.exec(value);
+    return m ? nls[m[1]] : value;
+  }
+  if (Array.isArray(value)) return value.map(localise);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, localise(v)]));
+  return value;
+}
+const pkg = localise(JSON.parse(rawManifest)) as Manifest;
 const c = pkg.contributes;
 
 function sources(dir: string): string[] {
@@ -39,8 +51,8 @@ describe('package.json contributions', () => {
   it('has the commands of the issue, with these exact titles, in category "GAN"', () => {
     const titles = Object.fromEntries(c.commands.map((x) => [x.command, x.title]));
     assert.deepEqual(
-      ['ganStudio.train', 'ganStudio.stop', 'ganStudio.resume', 'ganStudio.openDashboard', 'ganStudio.openRun', 'ganStudio.compareRuns', 'ganStudio.sample', 'ganStudio.exportGenerator', 'ganStudio.newExperiment', 'ganStudio.showLog'].map((id) => titles[id]),
-      ['Train GAN', 'Stop Training', 'Resume Run…', 'Open Dashboard', 'Open Run…', 'Compare Runs…', 'Sample from Run…', 'Export Generator…', 'New GAN Experiment…', 'Show Trainer Log'],
+      ['ganStudio.train', 'ganStudio.stop', 'ganStudio.resume', 'ganStudio.openDashboard', 'ganStudio.openRun', 'ganStudio.compareRuns', 'ganStudio.sample', 'ganStudio.exportGenerator', 'ganStudio.newExperiment', 'ganStudio.showLog', 'ganStudio.openTensorBoard', 'ganStudio.installNativeBackend'].map((id) => titles[id]),
+      ['Train GAN', 'Stop Training', 'Resume Run…', 'Open Dashboard', 'Open Run…', 'Compare Runs…', 'Sample from Run…', 'Export Generator…', 'New GAN Experiment…', 'Show Trainer Log', 'Open in TensorBoard', 'Install Native TensorFlow Backend'],
     );
     for (const cmd of c.commands) assert.equal(cmd.category, 'GAN', cmd.command);
   });
@@ -84,7 +96,14 @@ describe('package.json contributions', () => {
 
   it('declares limited support for untrusted workspaces and restricts the risky settings', () => {
     assert.equal(pkg.capabilities.untrustedWorkspaces.supported, 'limited');
-    assert.deepEqual(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations?.sort(), ['ganStudio.runsDir', 'ganStudio.slurm.extraArgs', 'ganStudio.slurm.partition', 'ganStudio.trainer.nodePath']);
+    assert.deepEqual(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations?.sort(), [
+      'ganStudio.runsDir',
+      'ganStudio.slurm.extraArgs',
+      'ganStudio.slurm.partition',
+      'ganStudio.tensorboard.path',
+      'ganStudio.trainer.nodePath',
+      'ganStudio.trainer.npmPath',
+    ]);
     assert.match(hostSource, /workspace\.isTrusted/);
   });
 
@@ -104,6 +123,70 @@ describe('package.json contributions', () => {
     assert.deepEqual(views.map((v) => [v.id, v.name, v.type ?? 'tree']), [['ganStudio.samples', 'Samples', 'webview'], ['ganStudio.runs', 'Runs', 'tree']]);
     assert.ok(existsSync(join(root, c.viewsContainers.activitybar[0].icon)));
     assert.ok(existsSync(join(root, pkg.icon)));
+  });
+});
+
+describe('package.nls.json', () => {
+  it('holds every string the manifest names, and no stale ones', () => {
+    const used = new Set([...rawManifest.matchAll(/"%([^%"]+)%"/g)].map((m) => m[1]));
+    for (const key of used) assert.equal(typeof nls[key], 'string', `package.nls.json lacks ${key}`);
+    assert.deepEqual(Object.keys(nls).filter((k) => !used.has(k)), []);
+  });
+
+  it('leaves no user-visible manifest string unlocalised', () => {
+    const raw = JSON.parse(rawManifest) as Manifest & { displayName: string; description: string; contributes: { walkthroughs: { title: string; steps: { title: string; description: string }[] }[] } };
+    const visible = [
+      raw.displayName,
+      raw.description,
+      ...raw.contributes.commands.flatMap((x) => [x.title, x.category ?? '%%']),
+      ...Object.values(raw.contributes.views).flatMap((vs) => vs.map((v) => v.name)),
+      ...Object.values(raw.contributes.configuration.properties).map((p) => (p as { markdownDescription?: string; description?: string }).markdownDescription ?? (p as { description?: string }).description ?? '%%'),
+      ...raw.contributes.walkthroughs.flatMap((w) => [w.title, ...w.steps.flatMap((st) => [st.title, st.description])]),
+    ];
+    for (const text of visible) assert.match(text, /^%[^%]+%$/, text);
+  });
+
+  it('ships in the VSIX beside package.json', () => {
+    assert.match(readFileSync(join(root, '.vscodeignore'), 'utf8'), /^!package\.nls\.json$/m);
+  });
+});
+
+describe('keybindings and the walkthrough', () => {
+  const raw = pkg as unknown as {
+    contributes: {
+      keybindings: { command: string; key: string; mac?: string; when: string }[];
+      walkthroughs: { id: string; steps: { id: string; description: string; media: { image?: string; markdown?: string }; completionEvents?: string[] }[] }[];
+      commands: { command: string }[];
+    };
+  };
+  const ids = new Set(raw.contributes.commands.map((x) => x.command));
+  const shipped = readFileSync(join(root, '.vscodeignore'), 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('!'))
+    .map((l) => new RegExp(`^${l.slice(1).replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*/g, '.+').replace(/\*/g, '[^/]+')}$`));
+
+  it('binds Train and Stop only while a gan.json is the active editor, each to a contributed command', () => {
+    const keys = Object.fromEntries(raw.contributes.keybindings.map((k) => [k.command, k]));
+    for (const id of ['ganStudio.train', 'ganStudio.stop']) {
+      assert.ok(keys[id], `${id} has a key`);
+      assert.match(keys[id].when, /resourceFilename == gan\.json/);
+      assert.ok(keys[id].mac, `${id} has a mac key`);
+    }
+    assert.match(keys['ganStudio.train'].when, /!\(resourcePath in ganStudio\.trainingConfigs\)/);
+    assert.match(keys['ganStudio.stop'].when, /[^!(]resourcePath in ganStudio\.trainingConfigs/);
+    for (const k of raw.contributes.keybindings) assert.ok(ids.has(k.command), k.command);
+  });
+
+  it('walks through new experiment, train, dashboard and compare, with media that exist and ship', () => {
+    const steps = raw.contributes.walkthroughs[0].steps;
+    assert.deepEqual(steps.slice(0, 4).map((st) => st.id), ['newExperiment', 'train', 'dashboard', 'compare']);
+    for (const st of steps) {
+      const media = st.media.image ?? st.media.markdown ?? '';
+      assert.ok(existsSync(join(root, media)), `${st.id}: ${media} exists`);
+      assert.ok(shipped.some((re) => re.test(media)), `${st.id}: ${media} is in the VSIX (.vscodeignore)`);
+      for (const m of st.description.matchAll(/\(command:([\w.]+)\)/g)) assert.ok(ids.has(m[1]), `${st.id} links ${m[1]}`);
+      for (const e of st.completionEvents ?? []) assert.ok(ids.has(e.replace('onCommand:', '')), e);
+    }
   });
 });
 

@@ -5,6 +5,7 @@
 import type { RunData } from '../shared/runData';
 import { badge, button, collapsible, progressRing, type ButtonControl } from '../shared/controls';
 import { formatDuration, formatSpeed, paceOf } from '../../src/analysis/progress';
+import { backendNote } from '../../src/analysis/backendNote';
 import { formatStep } from '../shared/format';
 import { post } from '../shared/vscodeApi';
 
@@ -77,7 +78,7 @@ export class SummaryView {
     const workers = r.config?.training.workers;
     const facts: [string, string][] = [
       ['Step', `${formatStep(info.step)} / ${formatStep(info.totalSteps)}`],
-      ['Backend', info.backend + (typeof workers === 'number' && workers > 1 ? ` · ${workers} threads` : '')],
+      ['Backend', backendNote(info).short + (typeof workers === 'number' && workers > 1 ? ` · ${workers} threads` : '')],
       ['Steps/s', formatSpeed(pace.stepsPerSec)],
       ['Elapsed', formatDuration(elapsed / 1000)],
       ['ETA', eta],
@@ -103,6 +104,10 @@ export class SummaryView {
       const dd = this.facts.children[i * 2 + 1] as HTMLElement;
       if (dd.textContent !== v) dd.textContent = v;
     });
+    // Why this backend and not a better one, on hover.
+    const backendDd = this.facts.querySelector<HTMLElement>('dd[data-fact="Backend"]');
+    const why = backendNote(info).detail;
+    if (backendDd && backendDd.title !== why) backendDd.title = why;
     const frac = info.totalSteps > 0 ? Math.min(1, info.step / info.totalSteps) : 0;
     this.bar.setAttribute('aria-valuenow', String(Math.round(frac * 100)));
     this.bar.setAttribute('aria-label', `Training progress ${Math.round(frac * 100)}%`);

@@ -16,6 +16,7 @@ import type { LiveFeed, LiveMessage } from '../sessions/liveFeed';
 import { UpdateCoalescer } from './updateCoalescer';
 import { webviewHtml, webviewOptions } from './webviewContent';
 import { messageHtml } from './webviewHtml';
+import { printable } from '../../config/printable';
 
 export const DASHBOARD_VIEW_TYPE = 'ganStudio.dashboard';
 export const COMPARE_VIEW_TYPE = 'ganStudio.compare';
@@ -134,16 +135,23 @@ export class RunPanels implements vscode.Disposable {
    * goes back under the webview's own request id.
    */
   private generate(panel: RunPanel, msg: GenerateSamplesRequest): void {
-    const session = this.ctx.registry.byRunId(msg.runId);
+    // A panel asks only for the runs it shows, whatever its webview says.
+    const dir = panel.dirOf(msg.runId);
+    const session = dir ? this.ctx.registry.byRunDir(dir) : undefined;
     let answer: Promise<{ data: number[]; shape: number[] }>;
-    if (msg.checkpoint === undefined && session) {
+    if (!dir) {
+      answer = Promise.reject(new Error(`${msg.runId} is not a run this panel shows.`));
+      this.ctx.log.warn(`[webview ${panel.panel.title}] refused to generate for ${JSON.stringify(msg.runId)}, which the panel does not show`);
+    } else if (msg.checkpoint === undefined && session) {
       answer = session.generate(msg.z, msg.count);
     } else {
-      const dir = panel.dirOf(msg.runId);
-      const checkpoints = dir ? listCheckpoints(dir) : [];
+      const checkpoints = listCheckpoints(dir);
       const step = msg.checkpoint ?? checkpoints.at(-1);
-      if (!dir || !panel.shows(dir)) answer = Promise.reject(new Error(`${msg.runId} is not a run this panel shows.`));
-      else if (step === undefined) answer = Promise.reject(new Error('This run has no checkpoint yet, so there is no generator to explore.'));
+      if (!vscode.workspace.isTrusted) {
+        // A checkpoint's generator runs in a `serve` process, which loads the run's data: no
+        // process of ours starts for an untrusted workspace.
+        answer = Promise.reject(new Error('The latent explorer of a saved checkpoint runs a GAN Studio process, which is disabled in Restricted Mode. Trust this workspace to explore it.'));
+      } else if (step === undefined) answer = Promise.reject(new Error('This run has no checkpoint yet, so there is no generator to explore.'));
       else if (!checkpoints.includes(step)) answer = Promise.reject(new Error(`This run has no checkpoint at step ${step}.`));
       else {
         answer = this.ctx.generators.generate(dir, step, msg.z, msg.count).catch((err: Error) => {
@@ -243,7 +251,8 @@ class RunPanel {
         this.sendHistory();
         break;
       case 'stop': {
-        const session = this.ctx.registry.byRunId(msg.runId);
+        const own = this.dirOf(msg.runId);
+        const session = own ? this.ctx.registry.byRunDir(own) : undefined;
         if (session) void session.stop();
         else this.post({ type: 'error', message: `${msg.runId} is not training in this window.` });
         break;
@@ -252,6 +261,7 @@ class RunPanel {
       case 'openDashboard': {
         const dir = this.dirOf(msg.runId);
         if (dir) void vscode.commands.executeCommand(msg.type === 'resume' ? 'ganStudio.resume' : 'ganStudio.openDashboard', dir);
+        else this.ctx.log.warn(`[webview ${this.panel.title}] ignored '${msg.type}' for ${JSON.stringify(msg.runId)}, which the panel does not show`);
         break;
       }
       case 'selectRun':
@@ -265,7 +275,7 @@ class RunPanel {
         this.ctx.log.warn(`[webview ${this.panel.title}] ignored '${msg.type}', which a dashboard does not send`);
         break;
       case 'log':
-        this.ctx.log[msg.level](`[webview ${this.panel.title}] ${msg.message}`);
+        this.ctx.log[msg.level](`[webview ${this.panel.title}] ${printable(msg.message, 2000)}`);
         break;
       default: {
         const never: never = msg;
@@ -274,8 +284,9 @@ class RunPanel {
     }
   }
 
+  /** The directory of one of this panel's own runs; any other run id gets undefined. */
   dirOf(runId: string): string | undefined {
-    return this.runDirs.find((d) => runIdOf(d) === runId) ?? this.ctx.runs.byId(runId)?.dir;
+    return this.runDirs.find((d) => runIdOf(d) === runId || this.ctx.runs.byDir(d)?.info.id === runId);
   }
 
   private sendHistory(): void {

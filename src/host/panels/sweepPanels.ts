@@ -11,6 +11,7 @@ import type { RunStore } from '../runs/runStore';
 import { webviewHtml, webviewOptions } from './webviewContent';
 import { messageHtml } from './webviewHtml';
 import type { RunPanels } from './runPanels';
+import { printable } from '../../config/printable';
 
 export const SWEEP_VIEW_TYPE = 'ganStudio.sweep';
 const REFRESH_MS = 1000;
@@ -120,7 +121,7 @@ class SweepPanel {
         this.ctx.cancel(this.dir, msg.runId);
         break;
       case 'log':
-        this.ctx.log[msg.level](`[webview ${this.panel.title}] ${msg.message}`);
+        this.ctx.log[msg.level](`[webview ${this.panel.title}] ${printable(msg.message, 2000)}`);
         break;
       case 'stop':
       case 'resume':

@@ -1,6 +1,6 @@
 /** Starts trainer processes for the commands: settings, paths and the fork, in one place. */
 import { existsSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { delimiter, dirname } from 'node:path';
 import * as vscode from 'vscode';
 import type { BackendName } from '../../protocol/runFormat';
 import type { SessionRegistry } from './sessionRegistry';
@@ -19,7 +19,18 @@ export class TrainerLauncher {
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly registry: SessionRegistry,
+    /** Where "GAN: Install Native TensorFlow Backend" puts tfjs-node (global storage). */
+    readonly nativeRoot: string,
   ) {}
+
+  /**
+   * What every trainer process gets: where to look for the native backend. Workspace folders are
+   * listed only in a trusted workspace, since loading a native module from one runs its code.
+   */
+  env(): NodeJS.ProcessEnv {
+    const folders = vscode.workspace.isTrusted ? (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath) : [];
+    return { GAN_STUDIO_NATIVE_PATHS: [this.nativeRoot, ...folders].join(delimiter), GAN_STUDIO_NATIVE_PATHS_ONLY: '1' };
+  }
 
   get cliPath(): string {
     return vscode.Uri.joinPath(this.extensionUri, 'dist', 'cli.js').fsPath;
@@ -49,7 +60,7 @@ export class TrainerLauncher {
     const args = trainArgs({ ...options, backend });
     return this.registry.start(
       { configPath: options.configPath, runsDir: options.runsDir, ...(options.resumeDir ? { resumeDir: options.resumeDir } : {}) },
-      () => forkTrainer({ cliPath: cli, args, cwd: dirname(options.configPath), nodePath }),
+      () => forkTrainer({ cliPath: cli, args, cwd: dirname(options.configPath), nodePath, env: this.env() }),
     );
   }
 
@@ -62,7 +73,7 @@ export class TrainerLauncher {
     const scope = vscode.Uri.file(runDir);
     const backend = vscode.workspace.getConfiguration('ganStudio', scope).get<BackendName | 'auto'>('backend', 'auto');
     const args = ['serve', runDir, '--ipc', '--checkpoint', String(checkpoint), ...(backend && backend !== 'auto' ? ['--backend', backend] : [])];
-    return forkTrainer({ cliPath: cli, args, cwd: runDir, nodePath: this.nodePath(scope) });
+    return forkTrainer({ cliPath: cli, args, cwd: runDir, nodePath: this.nodePath(scope), env: this.env() });
   }
 
   /** `sweep <gan.json> --ipc …`: a sweep controller, which runs its trials itself or through Slurm. */
@@ -73,7 +84,7 @@ export class TrainerLauncher {
     if (nodePath && !existsSync(nodePath)) {
       throw new Error(`The ganStudio.trainer.nodePath setting names "${nodePath}", which does not exist; fix it or clear it to use VS Code's own runtime.`);
     }
-    return forkTrainer({ cliPath: cli, args: ['sweep', configPath, '--ipc', '--runs-dir', runsDir, ...extraArgs], cwd: dirname(configPath), nodePath });
+    return forkTrainer({ cliPath: cli, args: ['sweep', configPath, '--ipc', '--runs-dir', runsDir, ...extraArgs], cwd: dirname(configPath), nodePath, env: this.env() });
   }
 
   /** Runs a one-shot trainer command (e.g. `sample`) and collects its output. */
@@ -85,7 +96,7 @@ export class TrainerLauncher {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
     return new Promise((resolve) => {
-      const proc = forkTrainer({ cliPath: cli, args, cwd, nodePath: this.nodePath() });
+      const proc = forkTrainer({ cliPath: cli, args, cwd, nodePath: this.nodePath(), env: this.env() });
       let stdout = '';
       let stderr = '';
       proc.onStdout((d) => (stdout += d));

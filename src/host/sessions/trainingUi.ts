@@ -8,6 +8,9 @@ import * as vscode from 'vscode';
 import type { AlarmMonitor } from '../alarms/alarmMonitor';
 import type { SessionRegistry } from './sessionRegistry';
 import { formatDuration, formatLoss, formatSpeed } from '../../analysis/progress';
+import { backendNote } from '../../analysis/backendNote';
+import { mdText } from '../markdown';
+import { printable } from '../../config/printable';
 import type { SessionResult, TrainingSession } from './trainingSession';
 
 export const COMMAND_OPEN_DASHBOARD = 'ganStudio.openDashboard';
@@ -38,8 +41,9 @@ export class TrainingUi implements vscode.Disposable {
     void vscode.commands.executeCommand('setContext', 'ganStudio.trainingConfigs', active.map((s) => vscode.Uri.file(s.configPath).fsPath));
   }
 
+  /** The run's name for the status bar: one line, and "$(…)" in a name is not an icon. */
   private label(session: TrainingSession): string {
-    return session.run?.name ?? basename(session.configPath);
+    return printable(session.run?.name ?? basename(session.configPath), 40).replace(/\$\(/g, '$\u200b(');
   }
 
   private track(session: TrainingSession): void {
@@ -66,20 +70,21 @@ export class TrainingUi implements vscode.Disposable {
       item.text = `${icon} ${name} ${p.step}/${p.totalSteps} · D ${formatLoss(p.dLoss)} G ${formatLoss(p.gLoss)}${eta}`;
       item.backgroundColor = warnings.length ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
       const md = new vscode.MarkdownString(undefined, true);
-      md.appendMarkdown(`**GAN Studio: ${name}**${session.state === 'stopping' ? ' (stopping…)' : ''}\n\n`);
+      md.appendMarkdown(`**GAN Studio: ${mdText(name)}**${session.state === 'stopping' ? ' (stopping…)' : ''}\n\n`);
       md.appendMarkdown(`step ${p.step} of ${p.totalSteps}, ${formatSpeed(p.stepsPerSec)} steps/s${eta}\n\n`);
       md.appendMarkdown(`D loss ${formatLoss(p.dLoss)} · G loss ${formatLoss(p.gLoss)}\n\n`);
       for (const a of alarms) {
         const since = a.ranges[0] ? ` (since step ${a.ranges[0][0]})` : '';
         md.appendMarkdown(`${a.severity === 'warning' ? '$(warning)' : '$(info)'} **${a.title}**${since}\n\n`);
       }
-      md.appendMarkdown(`backend ${session.run?.backend ?? '?'} · click to open the dashboard`);
+      md.appendText(`backend ${session.run ? backendNote(session.run).short : '?'}`);
+      md.appendMarkdown(' · click to open the dashboard');
       item.tooltip = md;
     };
 
     subs.push(
       session.onDidStart((run) => {
-        this.log.info(`${tag()} training ${run.name} on ${run.backend}, run directory ${session.runDir}`);
+        this.log.info(`${tag()} training ${run.name} on ${backendNote(run).detail.replace(/\n/g, '; ')}, run directory ${session.runDir}`);
         item.command = { title: 'Open Dashboard', command: COMMAND_OPEN_DASHBOARD, arguments: [session.runDir] };
         render();
       }),

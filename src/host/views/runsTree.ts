@@ -7,6 +7,8 @@ import * as vscode from 'vscode';
 import type { RunEntry, RunStore } from '../runs/runStore';
 import type { SessionRegistry } from '../sessions/sessionRegistry';
 import { formatDuration } from '../../analysis/progress';
+import { backendNote } from '../../analysis/backendNote';
+import { mdText } from '../markdown';
 
 export const RUNS_VIEW_ID = 'ganStudio.runs';
 
@@ -113,7 +115,7 @@ export class RunsTree implements vscode.TreeDataProvider<TreeNode>, vscode.Dispo
     item.resourceUri = vscode.Uri.file(entry.dir);
     item.contextValue = ['ganSweep', `status-${s.status}`].join(' ');
     const md = new vscode.MarkdownString();
-    md.appendMarkdown(`**${s.name}** sweep — ${s.status}\n\n`);
+    md.appendMarkdown(`**${mdText(s.name)}** sweep — ${s.status}\n\n`);
     md.appendText(`${s.id}\n${s.trials.length} trials (${s.method}) over ${s.parameters.join(', ')}\n${s.executor.kind}${s.executor.kind === 'slurm' && s.executor.jobId ? ` job ${s.executor.jobId}` : ''} · config ${basename(s.configPath)}\n`);
     item.tooltip = md;
     item.command = { title: 'Open Sweep', command: 'ganStudio.openSweep', arguments: [node] };
@@ -189,10 +191,11 @@ function stamp(iso: string): string {
 function tooltip(entry: RunEntry, status: DisplayStatus): vscode.MarkdownString {
   const i = entry.info;
   const md = new vscode.MarkdownString();
-  md.appendMarkdown(`**${i.name}** — ${status}\n\n`);
+  md.appendMarkdown(`**${mdText(i.name)}** — ${status}\n\n`);
   md.appendText(`${i.id}\nstep ${i.step} of ${i.totalSteps} · checkpoint ${i.checkpointStep || 'none'} · ${i.backend}\n`);
   md.appendText(`trained ${formatDuration(i.trainingMs / 1000)} · config ${basename(i.configPath)}\n`);
   if (i.resumedAt?.length) md.appendText(`resumed at step ${i.resumedAt.join(', ')}\n`);
+  if (i.backendDetail) md.appendText(`backend: ${backendNote(i).detail.replace(/\n/g, '; ')}\n`);
   if (status === 'interrupted') md.appendText('\nNo trainer is behind this run any more (the window or machine went down); resume it from its checkpoint.\n');
   if (i.error) md.appendText(`\n${i.error.message}\n`);
   return md;

@@ -13,6 +13,7 @@ import { MAX_UPDATES_PER_SECOND } from '../panels/updateCoalescer';
 import { webviewHtml, webviewOptions } from '../panels/webviewContent';
 import type { RunEntry, RunStore } from '../runs/runStore';
 import type { SessionRegistry } from '../sessions/sessionRegistry';
+import { printable } from '../../config/printable';
 
 export const SAMPLES_VIEW_ID = 'ganStudio.samples';
 const PICKER_LIMIT = 50;
@@ -113,7 +114,7 @@ export class SamplesSideView implements vscode.WebviewViewProvider, vscode.Dispo
         break;
       }
       case 'log':
-        this.log[msg.level](`[webview Samples] ${msg.message}`);
+        this.log[msg.level](`[webview Samples] ${printable(msg.message, 2000)}`);
         break;
       case 'generate':
       case 'compareRuns':
