@@ -118,6 +118,7 @@ export const ganSchema = {
         "parameters": {
           "type": "object",
           "minProperties": 1,
+          "maxProperties": 64,
           "propertyNames": {
             "pattern": "^/"
           },
@@ -367,6 +368,7 @@ export const ganSchema = {
               "path": {
                 "type": "string",
                 "minLength": 1,
+                "maxLength": 4096,
                 "description": "Folder of PNG/JPEG images, relative to this gan.json. Subfolders are read too."
               },
               "size": {
@@ -421,6 +423,7 @@ export const ganSchema = {
               "path": {
                 "type": "string",
                 "minLength": 1,
+                "maxLength": 4096,
                 "description": "CSV file of numeric rows, relative to this gan.json."
               },
               "header": {
@@ -434,7 +437,9 @@ export const ganSchema = {
                   "type": [
                     "string",
                     "integer"
-                  ]
+                  ],
+                  "minimum": 0,
+                  "minLength": 1
                 },
                 "minItems": 1,
                 "uniqueItems": true,

@@ -31,15 +31,37 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export function withValueAt(value: unknown, pointer: string, to: unknown): unknown {
   const keys = keysOf(pointer);
   if (keys.length === 0) return to;
-  const root = JSON.parse(JSON.stringify(value ?? {})) as { [key: string]: Json };
+  const root = cloneJson(value ?? {}) as { [key: string]: Json };
   let node = root;
   for (const key of keys.slice(0, -1)) {
-    const next = node[key];
-    if (typeof next !== 'object' || next === null || Array.isArray(next)) node[key] = {};
-    node = node[key] as { [key: string]: Json };
+    const next = ownValue(node, key);
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) setOwn(node, key, {});
+    node = ownValue(node, key) as { [key: string]: Json };
   }
-  node[keys[keys.length - 1]] = JSON.parse(JSON.stringify(to ?? null)) as Json;
+  setOwn(node, keys[keys.length - 1], cloneJson(to ?? null));
   return root;
+}
+
+/**
+ * A deep copy of a parsed JSON value. Unlike a trip through JSON.stringify, it keeps a number
+ * too large for a double (1e400 parses as Infinity) as it is, for the checks to name it, rather
+ * than turning it into null. Callers limit the depth first (nesting.ts).
+ */
+export function cloneJson(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map(cloneJson);
+  const out = {};
+  for (const [k, v] of Object.entries(value)) setOwn(out, k, cloneJson(v));
+  return out;
+}
+
+// A pointer is text from the user: "/__proto__/x" names a key like any other, never the prototype.
+function ownValue(node: object, key: string): unknown {
+  return Object.prototype.hasOwnProperty.call(node, key) ? (node as Record<string, unknown>)[key] : undefined;
+}
+
+function setOwn(node: object, key: string, value: unknown): void {
+  Object.defineProperty(node, key, { value, writable: true, enumerable: true, configurable: true });
 }
 
 /** The value at `pointer`, or undefined. */
@@ -47,7 +69,7 @@ export function valueAt(value: unknown, pointer: string): unknown {
   let node = value;
   for (const key of keysOf(pointer)) {
     if (typeof node !== 'object' || node === null) return undefined;
-    node = (node as Record<string, unknown>)[key];
+    node = ownValue(node, key);
   }
   return node;
 }

@@ -6,7 +6,9 @@ import Ajv, { type ErrorObject } from 'ajv';
 import { parseTree, findNodeAtLocation, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
 import { isImageData, isToyData, lossUsesProbability, type GanConfig, type GanJson, type GanJsonWithDefaults, type SweepConfig } from './ganConfig';
 import { ganSchema } from './ganSchema';
-import { escapePointer, pointerSegments, withValueAt } from './pointers';
+import { cloneJson, escapePointer, pointerSegments, withValueAt } from './pointers';
+import { MAX_NESTING, tooDeepInText, tooDeepValue } from './nesting';
+import { printableLine, printableText, quote } from './quote';
 
 export { pointerSegments };
 
@@ -38,31 +40,81 @@ export interface ValidationResult {
   problems: ConfigProblem[];
 }
 
+/**
+ * What a path names, after following symbolic links: a regular file, a folder, nothing, or
+ * something GAN Studio never opens (a FIFO would block the read forever, a device never ends).
+ */
+export type FileKind = 'file' | 'directory' | 'missing' | 'dangling-link' | 'link-loop' | 'fifo' | 'socket' | 'device' | 'unreadable';
+
 export interface ValidateOptions {
-  /** Resolves a path relative to the gan.json and tells whether it exists; default: no file checks. */
-  fileExists?: (relativePath: string) => 'file' | 'directory' | 'missing';
+  /** Resolves a path relative to the gan.json and tells what it is; default: no file checks. */
+  fileExists?: (relativePath: string) => FileKind;
+}
+
+/** What a FileKind is, in words that fit "… is <this>". */
+export function describeFileKind(kind: FileKind): string {
+  switch (kind) {
+    case 'file':
+      return 'a file';
+    case 'directory':
+      return 'a folder';
+    case 'missing':
+      return 'missing';
+    case 'dangling-link':
+      return 'a symbolic link to something that does not exist';
+    case 'link-loop':
+      return 'a symbolic link loop (following it never ends)';
+    case 'fifo':
+      return 'a FIFO (named pipe), not a regular file';
+    case 'socket':
+      return 'a socket, not a regular file';
+    case 'device':
+      return 'a device, not a regular file';
+    case 'unreadable':
+      return 'not readable (permission denied)';
+  }
 }
 
 let compiled: ReturnType<Ajv['compile']> | undefined;
 /** One validator for the checks and the defaults: it fills them into the value it checks. */
 function schemaValidator(): ReturnType<Ajv['compile']> {
   if (!compiled) {
-    const ajv = new Ajv({ allErrors: true, strict: false, verbose: true, useDefaults: true });
+    // strictNumbers: 1e400 parses as Infinity, which is no number a config can hold.
+    const ajv = new Ajv({ allErrors: true, strict: false, strictNumbers: true, verbose: true, useDefaults: true });
     compiled = ajv.compile(ganSchema);
   }
   return compiled;
 }
 
-/** One line per problem: `file:line:col: /json/path message`. */
+/**
+ * One line per problem: `file:line:col: /json/path message`. The path and the message are made
+ * printable here too: a key or a quote with a newline or an escape sequence cannot break the line.
+ */
 export function formatProblem(file: string, p: ConfigProblem): string {
   const where = p.line !== undefined ? `${file}:${p.line}:${p.column ?? 1}` : file;
-  const path = p.path === '' ? '' : `${p.path} `;
+  const path = p.path === '' ? '' : `${printableText(p.path, 120)} `;
   const prefix = p.severity === 'warning' ? 'warning: ' : '';
-  return `${where}: ${prefix}${path}${p.message}`;
+  return printableLine(`${where}: ${prefix}${path}${p.message}`);
+}
+
+/** At most this many problems are listed, then how many more there are. */
+export const MAX_LISTED_PROBLEMS = 20;
+
+/** The lines of formatProblem for a list of problems, cut after MAX_LISTED_PROBLEMS. */
+export function formatProblems(file: string, problems: readonly ConfigProblem[], suffix = ''): string[] {
+  const lines = problems.slice(0, MAX_LISTED_PROBLEMS).map((p) => `${formatProblem(file, p)}${suffix}`);
+  const more = problems.length - MAX_LISTED_PROBLEMS;
+  if (more > 0) lines.push(`${printableLine(file)}: … and ${more} more problem${more === 1 ? '' : 's'}`);
+  return lines;
 }
 
 /** Parses, validates, fills defaults and runs the semantic checks. */
 export function validateConfigText(text: string, options: ValidateOptions = {}): ValidationResult {
+  // A byte order mark is no mistake: read past it (a space keeps every offset where it was).
+  if (text.charCodeAt(0) === 0xfeff) text = ` ${text.slice(1)}`;
+  // Before anything walks the text recursively.
+  const deep = tooDeepInText(text);
+  if (deep) return { problems: locate(text, undefined, [nestingProblem(deep.path, deep.offset)]) };
   const parseErrors: ParseError[] = [];
   const tree = parseTree(text, parseErrors, { allowTrailingComma: false, disallowComments: true });
   if (parseErrors.length > 0 || !tree) {
@@ -78,12 +130,88 @@ export function validateConfigText(text: string, options: ValidateOptions = {}):
   } catch (err) {
     return { problems: [{ path: '', message: `is not valid JSON: ${(err as Error).message}`, severity: 'error', stage: 'syntax', line: 1, column: 1 }] };
   }
+  const duplicates = duplicateKeys(tree);
+  if (duplicates.length > 0) return { problems: locate(text, tree, duplicates) };
   const result = validateConfigValue(value, options);
   return { ...result, problems: locate(text, tree, result.problems) };
 }
 
+/**
+ * Numbers too large for a double: JSON.parse reads 1e400 as Infinity, which no field can hold and
+ * which JSON would write back as null. The value is at most MAX_NESTING deep here.
+ */
+function nonFiniteNumbers(value: unknown, path = '', out: ConfigProblem[] = []): ConfigProblem[] {
+  if (typeof value === 'number' && !Number.isFinite(value)) {
+    out.push({ path, message: `is a number too large for a double (it reads as ${value}); use a finite number`, severity: 'error', stage: 'schema' });
+  } else if (typeof value === 'object' && value !== null) {
+    for (const [k, v] of Object.entries(value)) nonFiniteNumbers(v, `${path}/${escapePointer(k)}`, out);
+  }
+  return out;
+}
+
+function nestingProblem(path: string, offset?: number): ConfigProblem {
+  return {
+    path,
+    message: `nests arrays and objects more than ${MAX_NESTING} levels deep; a gan.json needs 5 at the most, so remove the extra brackets`,
+    severity: 'error',
+    // The editor shows it too: the JSON language server has no such limit to report.
+    stage: 'semantic',
+    ...(offset !== undefined ? { offset, length: 1 } : {}),
+  };
+}
+
+/**
+ * A key given twice in one object: JSON keeps the last silently, and a second "steps" far below
+ * the first would train something the file does not seem to say. The tree is at most MAX_NESTING
+ * deep here, so the walk may recurse.
+ */
+function duplicateKeys(tree: Node): ConfigProblem[] {
+  const out: ConfigProblem[] = [];
+  const walk = (node: Node, path: string) => {
+    if (node.type === 'object') {
+      const seen = new Map<string, Node>();
+      for (const prop of node.children ?? []) {
+        const [keyNode, valueNode] = prop.children ?? [];
+        if (!keyNode) continue;
+        const key = String(keyNode.value);
+        const at = `${path}/${escapePointer(key)}`;
+        const first = seen.get(key);
+        if (first) {
+          out.push({
+            path: at,
+            message: `is given twice in ${path === '' ? 'the file' : path} (JSON would keep only this one, silently); remove one of them`,
+            severity: 'error',
+            stage: 'syntax',
+            offset: keyNode.offset,
+            length: keyNode.length,
+          });
+        } else seen.set(key, keyNode);
+        if (valueNode) walk(valueNode, at);
+      }
+    } else if (node.type === 'array') {
+      (node.children ?? []).forEach((child, i) => walk(child, `${path}/${i}`));
+    }
+  };
+  walk(tree, '');
+  return out;
+}
+
+/**
+ * Attaches line and column to problems found outside the parsing (a data file's, found when the
+ * trainer reads it), from the gan.json's text: the same places validate points at.
+ */
+export function locateProblems(text: string, problems: ConfigProblem[]): ConfigProblem[] {
+  if (text.charCodeAt(0) === 0xfeff) text = ` ${text.slice(1)}`;
+  if (tooDeepInText(text)) return problems;
+  return locate(text, parseTree(text, [], { allowTrailingComma: false, disallowComments: true }), problems);
+}
+
 /** Validation of an already parsed value (no source positions). */
 export function validateConfigValue(value: unknown, options: ValidateOptions = {}): ValidationResult {
+  // A value from --set or a sweep never went through the text's check.
+  if (tooDeepValue(value)) return { problems: [nestingProblem('')] };
+  const huge = nonFiniteNumbers(value);
+  if (huge.length > 0) return { problems: huge };
   const filled = withDefaults(value);
   if (!filled) {
     const errors = schemaValidator().errors ?? [];
@@ -116,7 +244,7 @@ function syntaxProblem(text: string, e: ParseError): ConfigProblem {
   if (code === 'InvalidSymbol' && text[e.offset] !== undefined) {
     const ch = text[e.offset];
     const hint = ch === "'" ? '; names and strings take double quotes' : '';
-    return problem(`unexpected character ${JSON.stringify(ch)}${hint}`, e.offset, e.length);
+    return problem(`unexpected character ${quote(ch)}${hint}`, e.offset, e.length);
   }
   return problem(describeParseError(code), e.offset, e.length);
 }
@@ -143,10 +271,13 @@ function describeParseError(code: string): string {
   return words[code] ?? code;
 }
 
+/** A value quoted from the config in a message: JSON, printable, at most 40 characters. */
 function show(value: unknown): string {
-  const s = JSON.stringify(value);
+  // JSON would print a number too large for a double (1e400 reads as Infinity) as null.
+  const s = typeof value === 'number' && !Number.isFinite(value) ? String(value) : JSON.stringify(value);
   if (s === undefined) return String(value);
-  return s.length > 40 ? `${s.slice(0, 37)}…` : s;
+  const safe = printableText(s, Infinity);
+  return safe.length > 40 ? `${safe.slice(0, 37)}…` : safe;
 }
 
 /**
@@ -214,12 +345,14 @@ function schemaProblem(e: ErrorObject): Omit<ConfigProblem, 'stage'> {
     case 'pattern': {
       // A property name that fails `propertyNames` (a sweep parameter that is not a pointer).
       const name = (e as { propertyName?: unknown }).propertyName;
-      if (typeof name === 'string') return { path, message: `has "${name}", which is not a JSON pointer; write "/${name}"`, severity: 'error' };
+      if (typeof name === 'string') return { path, message: `has ${quote(name)}, which is not a JSON pointer; write ${quote(`/${name}`)}`, severity: 'error' };
       const examples = (e.parentSchema as { examples?: unknown[] } | undefined)?.examples;
       return { path, message: examples?.length ? `must look like ${examples.map(show).join(' or ')}${got}` : `must match ${String(p.pattern)}${got}`, severity: 'error' };
     }
     case 'minProperties':
       return { path, message: `must have at least ${String(p.limit)} entr${p.limit === 1 ? 'y' : 'ies'}${got}`, severity: 'error' };
+    case 'maxProperties':
+      return { path, message: `must have at most ${String(p.limit)} entries (got ${Object.keys(e.data as object).length})`, severity: 'error' };
     case 'minItems':
       return { path, message: `must have at least ${String(p.limit)} item(s)${got}`, severity: 'error' };
     case 'maxItems':
@@ -324,7 +457,7 @@ export function resolveConfig(raw: GanJson): GanConfig {
 
 /** A copy of a config with the schema's defaults filled in, or undefined when it fails the schema. */
 function withDefaults(value: unknown): GanJsonWithDefaults | undefined {
-  const copy: unknown = value === undefined ? undefined : JSON.parse(JSON.stringify(value));
+  const copy: unknown = value === undefined ? undefined : cloneJson(value);
   return schemaValidator()(copy) ? (copy as GanJsonWithDefaults) : undefined;
 }
 
@@ -350,6 +483,108 @@ export function serializeResolvedConfig(config: GanConfig): string {
 
 // ---------------------------------------------------------------------------------------------
 // Semantic checks: what the schema cannot say.
+
+/** Control and text-direction characters: a name holding one prints as something else. */
+// Matching control characters is the point here.
+// eslint-disable-next-line no-control-regex
+const GARBLING = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+
+/**
+ * The most weights one network may have: 2^26 float32s are 256 MB, and training holds as much
+ * again for the gradients and for each of Adam's two moments.
+ */
+export const MAX_NETWORK_WEIGHTS = 2 ** 26;
+/** The most values the layers of G and D may hold in one training step (batch × per sample): 2 GB. */
+export const MAX_STEP_ACTIVATIONS = 2 ** 29;
+
+/** What the networks see of the data: the length of a sample, and its image shape. */
+export interface DataShape {
+  dim: number;
+  imageShape?: [number, number, number];
+}
+
+/** The data's shape as the config alone tells it; undefined for a CSV without "columns". */
+function dataShapeOf(c: GanConfig): DataShape | undefined {
+  if (isToyData(c.data)) return { dim: 2 };
+  if (c.data.type === 'mnist') return { dim: 784, imageShape: [28, 28, 1] };
+  if (c.data.type === 'imageFolder') return { dim: c.data.size * c.data.size * c.data.channels, imageShape: [c.data.size, c.data.size, c.data.channels] };
+  return c.data.columns ? { dim: c.data.columns.length } : undefined;
+}
+
+/** Weights and per-sample layer outputs of a stack of dense layers. */
+function denseStack(input: number, hidden: readonly number[], output: number): { weights: number; activations: number } {
+  let weights = 0;
+  let prev = input;
+  for (const units of [...hidden, output]) {
+    weights += prev * units + units;
+    prev = units;
+  }
+  // A hidden layer's output, its batch norm's and its activation's.
+  return { weights, activations: input + 3 * hidden.reduce((a, b) => a + b, 0) + output };
+}
+
+/** The sizes of the two networks models.ts builds for this config and data (estimates within a few %). */
+function networkSizes(c: GanConfig, shape: DataShape): { g: { weights: number; activations: number }; d: { weights: number; activations: number } } {
+  const [h, w, ch] = shape.imageShape ?? [0, 0, 0];
+  const g = c.generator;
+  const d = c.discriminator;
+  const gSize =
+    g.preset === 'dcgan' && shape.imageShape
+      ? {
+          weights: g.latentDim * (h / 4) * (w / 4) * g.filters + 25 * g.filters * Math.ceil(g.filters / 2) + 25 * Math.ceil(g.filters / 2) * ch,
+          activations: 3 * ((h / 4) * (w / 4) * g.filters + (h / 2) * (w / 2) * Math.ceil(g.filters / 2)) + h * w * ch,
+        }
+      : denseStack(g.latentDim, g.hidden, shape.dim);
+  const dSize =
+    d.preset === 'dcgan' && shape.imageShape
+      ? {
+          weights: 25 * ch * d.filters + 25 * d.filters * 2 * d.filters + Math.ceil(h / 4) * Math.ceil(w / 4) * 2 * d.filters + 1,
+          activations: h * w * ch + 3 * (Math.ceil(h / 2) * Math.ceil(w / 2) * d.filters + Math.ceil(h / 4) * Math.ceil(w / 4) * 2 * d.filters),
+        }
+      : denseStack(shape.dim, d.hidden, 1);
+  return { g: gSize, d: dSize };
+}
+
+function inWords(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(1)} billion`;
+  if (n >= 1e6) return `${Math.round(n / 1e6)} million`;
+  return String(Math.round(n));
+}
+
+/**
+ * Networks too large to train here: rejected before the trainer would run out of memory. The
+ * trainer checks a CSV's networks again once it knows how many columns the file has.
+ */
+export function sizeProblems(c: GanConfig, shape: DataShape): ConfigProblem[] {
+  const out: ConfigProblem[] = [];
+  const { g, d } = networkSizes(c, shape);
+  const across = shape.imageShape ? `${shape.imageShape.join('×')} images` : `data of ${shape.dim} value${shape.dim === 1 ? '' : 's'} per sample`;
+  for (const [net, size] of [['generator', g], ['discriminator', d]] as const) {
+    if (size.weights <= MAX_NETWORK_WEIGHTS) continue;
+    const field = c[net].preset === 'dcgan' ? 'filters' : 'hidden';
+    out.push({
+      path: `/${net}/${field}`,
+      message: `makes a ${net} of ${inWords(size.weights)} weights for ${across}, more than the ${inWords(MAX_NETWORK_WEIGHTS)} GAN Studio trains; use ${field === 'filters' ? 'fewer filters' : 'fewer or narrower hidden layers'}${shape.imageShape ? ' or a smaller image size' : ''}`,
+      severity: 'error',
+      stage: 'semantic',
+    });
+  }
+  if (out.length > 0) return out;
+  // D sees a real and a generated batch each step.
+  const perSample = g.activations + 2 * d.activations;
+  const batch = c.training.batchSize;
+  if (batch * perSample > MAX_STEP_ACTIVATIONS) {
+    const fits = Math.floor(MAX_STEP_ACTIVATIONS / perSample);
+    out.push({
+      path: '/training/batchSize',
+      message: `is ${batch}, so one step would hold about ${inWords(batch * perSample)} values in the layers of G and D (${inWords(perSample)} per sample), more than the ${inWords(MAX_STEP_ACTIVATIONS)} GAN Studio allows; ${fits >= 1 ? `use a batchSize of at most ${fits}` : 'use smaller networks or images'}`,
+      severity: 'error',
+      stage: 'semantic',
+      ...(fits >= 1 ? { fix: { path: '/training/batchSize', value: fits, title: `Use batch size ${fits}` } } : {}),
+    });
+  }
+  return out;
+}
 
 function semanticProblems(c: GanConfig, raw: GanJson, options: ValidateOptions): ConfigProblem[] {
   const out: ConfigProblem[] = [];
@@ -425,12 +660,36 @@ function semanticProblems(c: GanConfig, raw: GanJson, options: ValidateOptions):
   if ((c.data.type === 'imageFolder' || c.data.type === 'csv') && options.fileExists) {
     const kind = options.fileExists(c.data.path);
     const want = c.data.type === 'imageFolder' ? 'directory' : 'file';
+    const wanted = want === 'directory' ? 'folder of images' : 'CSV file';
+    const path = quote(c.data.path);
     if (kind === 'missing') {
-      err('/data/path', `"${c.data.path}" does not exist (paths are relative to the gan.json); create it or point to an existing ${want === 'directory' ? 'folder of images' : 'CSV file'}`);
-    } else if (kind !== want) {
-      err('/data/path', `"${c.data.path}" is a ${kind}, but ${c.data.type} needs a ${want === 'directory' ? 'folder' : 'file'}`);
+      err('/data/path', `${path} does not exist (paths are relative to the gan.json); create it or point to an existing ${wanted}`);
+    } else if (kind === 'directory' || kind === 'file') {
+      if (kind !== want) err('/data/path', `${path} is a ${kind === 'directory' ? 'directory' : 'file'}, but ${c.data.type} needs a ${want === 'directory' ? 'folder' : 'file'}`);
+    } else {
+      const fix = kind === 'dangling-link' || kind === 'link-loop' ? 'fix the link, or point to' : kind === 'unreadable' ? 'make it readable, or point to' : 'point to';
+      err('/data/path', `${path} is ${describeFileKind(kind)}; ${fix} a ${wanted}`);
     }
   }
+  if (c.data.type === 'csv' && !c.data.header) {
+    c.data.columns?.forEach((col, i) => {
+      if (typeof col === 'string') err(`/data/columns/${i}`, `names a column (${quote(col)}), but /data/header is false, so the columns have no names; use its 0-based index, or set /data/header to true`);
+    });
+  }
+  if (GARBLING.test(c.name)) {
+    err('/name', `${quote(c.name)} holds a control or text-direction character, which would garble it in titles and listings; use visible characters only`);
+  }
+  // The dcgan generator halves its filters once (models.ts): an odd count has no half.
+  if (image && c.generator.preset === 'dcgan' && c.generator.filters > 1 && c.generator.filters % 2 !== 0) {
+    const fixed = c.generator.filters + 1 <= 1024 ? c.generator.filters + 1 : c.generator.filters - 1;
+    err('/generator/filters', `must be even for the dcgan generator, which halves it once (got ${c.generator.filters}); try ${fixed}`, {
+      path: '/generator/filters',
+      value: fixed,
+      title: `Use ${fixed} filters`,
+    });
+  }
+  const shape = dataShapeOf(c);
+  if (shape) out.push(...sizeProblems(c, shape));
   if (isToyData(c.data) && c.generator.outputActivation !== 'linear' && c.data.scale > 1 && c.data.normalize === 'none') {
     warn('/generator/outputActivation', `"${c.generator.outputActivation}" bounds G's output, but the data reaches ±${c.data.scale}; use "linear" or normalize the data`, {
       path: '/generator/outputActivation',
@@ -460,7 +719,8 @@ function schemaAt(pointer: string): SchemaNode | undefined {
     const here: Record<string, unknown> = { ...(node?.properties ?? {}) };
     // Data fields live in the branches of the data schema, one per data type.
     for (const branch of node?.allOf ?? []) Object.assign(here, branch.then?.properties ?? {});
-    const next = here[key];
+    // Own keys only: "/constructor" or "/__proto__" name no field.
+    const next = Object.prototype.hasOwnProperty.call(here, key) ? here[key] : undefined;
     node = typeof next === 'object' && next !== null ? (next) : next === true ? {} : undefined;
   }
   return node;
@@ -495,21 +755,27 @@ function sweepProblems(raw: GanJson, options: ValidateOptions): ConfigProblem[] 
   if (method === 'random' && sweep.count === undefined) err('/sweep', 'needs "count" with the random method: how many trials to draw');
   if (method === 'grid' && sweep.count !== undefined) out.push({ path: '/sweep/count', message: 'is only used by the random method; a grid trains every combination', severity: 'warning', stage: 'semantic' });
   let combinations = 1;
+  for (const values of Object.values(sweep.parameters)) if (Array.isArray(values)) combinations *= values.length;
+  // A grid that is too large anyway is not worth checking value by value (64 lists of 1000).
+  const checkValues = method !== 'grid' || combinations <= MAX_GRID_TRIALS;
   for (const [pointer, values] of Object.entries(sweep.parameters)) {
     const at = `/sweep/parameters/${escapePointer(pointer)}`;
     if (pointer === '/sweep' || pointer.startsWith('/sweep/') || pointer === '/$schema' || !schemaAt(pointer)) {
       const near = closest(pointer, fieldsNear(pointer));
-      err(at, `${NO_SUCH_FIELD}: "${pointer}" is not a field of a gan.json${near ? `; did you mean "${near}"?` : ''}`);
+      err(at, `${NO_SUCH_FIELD}: ${quote(pointer)} is not a field of a gan.json${near ? `; did you mean ${quote(near)}?` : ''}`);
       continue;
     }
     // Each value on its own, on top of the rest of the config, must make a config that trains.
+    const checked = new Set<string>();
     const check = (value: unknown, where: string) => {
+      const key = JSON.stringify(value) ?? 'undefined';
+      if (!checkValues || checked.has(key)) return;
+      checked.add(key);
       const r = validateConfigValue(trialConfig(raw, { [pointer]: value }), options);
       const first = r.problems.find((p) => p.severity === 'error');
       if (first) err(where, `${show(value)} does not make a valid config: ${first.path ? `${first.path} ` : ''}${first.message}`);
     };
     if (Array.isArray(values)) {
-      combinations *= values.length;
       values.forEach((value, i) => check(value, `${at}/${i}`));
     } else {
       if (method === 'grid') {

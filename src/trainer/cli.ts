@@ -3,16 +3,20 @@
  * with `--ipc`, so what a person sees in the terminal and in VS Code comes from one code path.
  */
 import { parseArgs } from 'node:util';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { formatDuration, formatSpeed } from '../analysis/progress';
-import { formatProblem, validateConfigText } from '../config/validateConfig';
+import { formatProblems, validateConfigText } from '../config/validateConfig';
+import { printableLine, printableText } from '../config/quote';
+import { MAX_NESTING, tooDeepValue } from '../config/nesting';
 import { parseHostToTrainer, type GenerateRequest, type MetricsMessage, type ProgressMessage, type TrainerToHost } from '../protocol/trainerProtocol';
 // The trainer (and with it tfjs) loads only for the commands that train or sample, so that
 // `validate` and `--help` start in a fraction of the time.
 import type { GenerateFn, TrainOutcome } from './trainer';
 import { InputError } from './inputError';
+// Only node:fs: validate stays fast.
+import { fileKindAt, readConfigFile } from './data/safeFiles';
 import type { BackendChoice } from '../config/ganConfig';
 
 const EXIT_OK = 0;
@@ -137,8 +141,14 @@ GAN on each available backend, and of the same steps in PyTorch when
 
 class UsageError extends Error {}
 
-function fail(message: string, code: number): never {
-  process.stderr.write(`${message}\n`);
+/**
+ * The last word of a failed command. Every line is made printable once more, whatever made it:
+ * a message that quotes a user's file without printable() still cannot break its line, drive
+ * the terminal or put a NUL on stderr. An InputError may hold one line per problem.
+ */
+function fail(message: string, code: number, multiline = false): never {
+  const lines = multiline ? message.split('\n') : [message];
+  process.stderr.write(`${lines.map((l) => printableLine(l)).join('\n')}\n`);
   process.exit(code);
 }
 
@@ -199,24 +209,13 @@ function validateCommand(args: string[]): number {
   const { positionals } = parse(args, {}, 'validate');
   if (positionals.length !== 1) throw new UsageError('validate takes one gan.json (see "gan-studio validate --help")');
   const file = resolve(positionals[0]);
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    process.stderr.write(`${positionals[0]}: file not found\n`);
-    return EXIT_BAD_INPUT;
-  }
+  const text = readConfigFile(file, positionals[0]);
   const base = dirname(file);
-  const { config, problems } = validateConfigText(text, {
-    fileExists: (rel) => {
-      const p = resolve(base, rel);
-      return !existsSync(p) ? 'missing' : statSync(p).isDirectory() ? 'directory' : 'file';
-    },
-  });
+  const { config, problems } = validateConfigText(text, { fileExists: (rel) => fileKindAt(resolve(base, rel)) });
   const shown = relative(process.cwd(), file) || file;
-  for (const p of problems) process.stderr.write(`${formatProblem(shown, p)}\n`);
+  for (const line of formatProblems(shown, problems)) process.stderr.write(`${line}\n`);
   if (!config) return EXIT_BAD_INPUT;
-  process.stdout.write(`${shown}: valid (${config.data.type} data, ${config.generator.preset}/${config.discriminator.preset}, ${config.loss.type} loss, ${config.training.steps} steps)\n`);
+  process.stdout.write(`${printableLine(shown)}: valid (${config.data.type} data, ${config.generator.preset}/${config.discriminator.preset}, ${config.loss.type} loss, ${config.training.steps} steps)\n`);
   return EXIT_OK;
 }
 
@@ -317,6 +316,10 @@ export function parseSets(sets: string[] | undefined): Record<string, unknown> |
     } catch {
       value = raw;
     }
+    // Before anything copies or prints it recursively (JSON.stringify has no depth limit).
+    if (tooDeepValue(value)) throw new UsageError(`--set ${printableText(s.slice(0, eq), 80)}: the value nests arrays and objects more than ${MAX_NESTING} levels deep; a config value needs a few at the most`);
+    // JSON reads 1e400 as Infinity, and would print it back as null.
+    if (typeof value === 'number' && !Number.isFinite(value)) throw new UsageError(`--set ${printableText(s, 80)}: the number is too large for a double (it reads as ${value}); use a finite number`);
     out[s.slice(0, eq)] = value;
   }
   return out;
@@ -339,7 +342,7 @@ class ProgressDisplay {
         }
         break;
       case 'log':
-        if (!this.silent || msg.level !== 'info') process.stderr.write(`${msg.level === 'info' ? '' : `${msg.level}: `}${msg.message}\n`);
+        if (!this.silent || msg.level !== 'info') process.stderr.write(`${printableLine(`${msg.level === 'info' ? '' : `${msg.level}: `}${msg.message}`)}\n`);
         break;
       case 'metrics':
         this.lastMetrics = msg.records[msg.records.length - 1];
@@ -371,7 +374,7 @@ class ProgressDisplay {
     if (this.tty && !this.silent) process.stdout.write('\n');
     const where = relative(process.cwd(), o.runDir) || o.runDir;
     if (o.status === 'failed') {
-      process.stderr.write(`${where}: ${o.error ?? 'training failed'}\n`);
+      process.stderr.write(`${printableLine(`${where}: ${o.error ?? 'training failed'}`)}\n`);
       return;
     }
     process.stdout.write(`${o.status} at step ${o.step}: ${where}\n`);
@@ -580,8 +583,10 @@ main(process.argv.slice(2)).then(
     setImmediate(() => process.exit(code));
   },
   (err: unknown) => {
-    if (err instanceof UsageError || err instanceof InputError) fail(err.message, EXIT_BAD_INPUT);
-    const e = err as Error;
-    fail(`gan-studio: ${e.message}${process.env.GAN_STUDIO_DEBUG ? `\n${e.stack}` : ''}`, EXIT_FAILED);
+    // Bad data (DataError) is an InputError too: exit 2, whoever let it through.
+    if (err instanceof UsageError || err instanceof InputError) fail(err.message, EXIT_BAD_INPUT, true);
+    const e = err instanceof Error ? err : new Error(String(err));
+    if (process.env.GAN_STUDIO_DEBUG) process.stderr.write(`${e.stack}\n`);
+    fail(`gan-studio: ${e.message}`, EXIT_FAILED);
   },
 );

@@ -5,7 +5,10 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import schema from '../../schemas/gan.schema.json';
 import {
+  MAX_LISTED_PROBLEMS,
   formatProblem,
+  formatProblems,
+  sizeProblems,
   resolveConfig,
   validateConfigText,
   validateConfigValue,
@@ -14,6 +17,9 @@ import {
   serializeResolvedConfig,
 } from '../../src/config/validateConfig';
 import type { GanConfig, GanJson } from '../../src/config/ganConfig';
+import { MAX_NESTING, tooDeepInText, tooDeepValue } from '../../src/config/nesting';
+import { valueAt, withValueAt } from '../../src/config/pointers';
+import { printableText, quote } from '../../src/config/quote';
 
 const ROOT = process.env.GAN_STUDIO_ROOT ?? resolve(__dirname, '../../..');
 
@@ -485,4 +491,108 @@ test('each problem says which check found it, so the editor can leave syntax and
   assert.equal(validateConfigText('{"data": {"type": "rings"}}').problems[0].stage, 'schema');
   const semantic = validateConfigText('{"data": {"type": "ring"}, "generator": {"preset": "dcgan"}}').problems;
   assert.ok(semantic.length > 0 && semantic.every((p) => p.stage === 'semantic'));
+});
+
+// ------------------------------------------------------------------------------------------
+// Hostile text: nesting, duplicates, numbers JSON cannot hold, quotes that could break a line
+
+test('nesting deeper than MAX_NESTING is one located problem, before any recursive walk', () => {
+  const deep = `{\n  "data": ${'['.repeat(20000)}${']'.repeat(20000)}\n}`;
+  const p = onlyProblem(deep);
+  assert.deepEqual([p.path, p.line, p.column, p.stage, p.severity], ['/data', 2, 11 + MAX_NESTING - 1, 'semantic', 'error']);
+  assert.match(p.message, /^nests arrays and objects more than 64 levels deep/);
+  assert.equal(onlyProblem(`{"x": ${'{"a": '.repeat(12000)}1${'}'.repeat(12000)}}`).path, '/x');
+  assert.equal(onlyProblem('['.repeat(100000)).path, '');
+  // Brackets in strings are text.
+  assert.equal(tooDeepInText(`{"$schema": "${'['.repeat(500)}", "data": {"type": "ring"}}`), undefined);
+  assert.ok(validateConfigText(`{"$schema": "${'['.repeat(500)}", "data": {"type": "ring"}}`).config);
+  // Exactly the limit is fine as far as nesting goes.
+  assert.equal(tooDeepInText(`${'['.repeat(MAX_NESTING)}${']'.repeat(MAX_NESTING)}`), undefined);
+  assert.ok(tooDeepInText(`${'['.repeat(MAX_NESTING + 1)}`));
+  assert.equal(tooDeepValue(JSON.parse('['.repeat(100000) + ']'.repeat(100000))), true);
+  assert.equal(validateConfigValue(JSON.parse('['.repeat(100) + ']'.repeat(100))).problems[0].message.startsWith('nests'), true);
+});
+
+test('a key given twice is an error at the second one', () => {
+  const text = '{\n  "data": {"type": "ring"},\n  "training": {"steps": 10, "steps": 20}\n}';
+  const p = onlyProblem(text);
+  assert.deepEqual([p.path, p.line, p.column], ['/training/steps', 3, 29]);
+  assert.match(p.message, /^is given twice in \/training/);
+});
+
+test('a byte order mark is read past, and offsets stay where they were', () => {
+  const text = '\ufeff{"data": {"type": "ring"}, "seed": -1}';
+  const p = onlyProblem(text);
+  assert.equal(p.offset, text.indexOf('-1'));
+  assert.ok(validateConfigText('\ufeff{"data": {"type": "ring"}}').config);
+});
+
+test('numbers too large for a double are named, not turned into null', () => {
+  const p = onlyProblem('{"data": {"type": "ring"}, "logging": {"metricsEvery": 1e400}}');
+  assert.deepEqual([p.path, p.message], ['/logging/metricsEvery', 'is a number too large for a double (it reads as Infinity); use a finite number']);
+  assert.equal(validateConfigValue({ data: { type: 'ring' }, training: { ema: -Infinity } }).problems[0].path, '/training/ema');
+});
+
+test('messages quote user text printably: no control, bidi or line-breaking character gets through', () => {
+  const lines = [
+    '{"data": {"type": "ring"}, "bad\\nkey\\u001b[2J": 1}',
+    '{"data": {"type": "ring"}, "name": "a\\u202eb"}',
+    '{"data": {"type": "ring"}, "seed": "\\u001b]0;x\\u0007"}',
+    '{"data": {"type": "ring"}, "backend": "wasm\\u009b"}',
+    '{"data": {"type": "ring"}, "x\\u2028y": 1}',
+    '{"data": {"type": "csv", "path": "a\\nb\\u0000.csv"}}',
+    '{"data": {"type": "ring"}, "sweep": {"parameters": {"/no\\u001bpe": [1]}}}',
+  ].map((t) => validateConfigText(t, { fileExists: () => 'missing' }).problems.map((p) => formatProblem('gan.json', p)));
+  for (const [line] of lines) {
+    assert.ok(line, 'a problem');
+    // eslint-disable-next-line no-control-regex
+    assert.ok(!/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/.test(line), JSON.stringify(line));
+  }
+  assert.match(lines[0][0], /^gan\.json:1:28: \/bad\\nkey\\x1b\[2J is not a known property; allowed: /);
+  assert.match(lines[1][0], /"a\\u202eb" holds a control or text-direction character/);
+  assert.equal(printableText('a\u202eb\u200bc\u0000'), 'a\\u202eb\\u200bc\\x00');
+  assert.equal(quote('say "hi"\n', 40), '"say \\"hi\\"\\n"');
+  assert.equal(quote('x'.repeat(100), 10), `"${'x'.repeat(9)}…"`);
+});
+
+test('pointers are keys, never the prototype', () => {
+  const out = withValueAt({ data: { type: 'ring' } }, '/__proto__/polluted', 1) as Record<string, unknown>;
+  assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  assert.deepEqual(Object.keys(out), ['data', '__proto__']);
+  assert.equal(validateConfigValue(out).problems[0].path, '/__proto__');
+  assert.equal(valueAt({}, '/constructor'), undefined);
+});
+
+test('the dcgan generator needs an even filter count; csv columns need a header to be named', () => {
+  const p = onlyProblem('{"data": {"type": "mnist"}, "generator": {"filters": 65}}');
+  assert.deepEqual([p.path, p.fix?.value], ['/generator/filters', 66]);
+  assert.ok(validateConfigText('{"data": {"type": "mnist"}, "generator": {"filters": 1}}').config, 'one filter halves to one');
+  assert.equal(onlyProblem('{"data": {"type": "csv", "path": "p.csv", "header": false, "columns": [0, "x"]}}').path, '/data/columns/1');
+  assert.equal(onlyProblem('{"data": {"type": "csv", "path": "p.csv", "columns": [-1]}}').path, '/data/columns/0');
+});
+
+test('networks too large to train are refused with the field to change', () => {
+  assert.equal(onlyProblem(`{"data": {"type": "ring"}, "generator": {"hidden": [${Array(16).fill(8192).join(',')}]}}`).path, '/generator/hidden');
+  const batch = onlyProblem('{"data": {"type": "imageFolder", "path": "i", "size": 256, "channels": 3}, "training": {"batchSize": 4096}}');
+  assert.equal(batch.path, '/training/batchSize');
+  assert.ok(typeof batch.fix?.value === 'number' && batch.fix.value < 4096);
+  const resolved = resolveConfig({ data: { type: 'imageFolder', path: 'i', size: 256, channels: 3 }, training: { batchSize: batch.fix.value } });
+  assert.deepEqual(sizeProblems(resolved, { dim: 256 * 256 * 3, imageShape: [256, 256, 3] }), []);
+  // The shipped examples are far from the limits.
+  for (const name of ['ring', 'grid', 'mnist']) assert.ok(validateConfigText(readFileSync(join(ROOT, 'examples', name, 'gan.json'), 'utf8')).config, name);
+});
+
+test('a sweep too large for a grid answers at once, without checking a billion trials', () => {
+  const values = Array.from({ length: 1000 }, (_, i) => i + 1);
+  const t0 = Date.now();
+  const r = validateConfigValue({ data: { type: 'ring' }, sweep: { parameters: { '/seed': values, '/logging/latentSeed': values, '/training/steps': values } } });
+  assert.ok(Date.now() - t0 < 2000, `${Date.now() - t0} ms`);
+  assert.equal(r.problems[0].message, 'make 1000000000 trials, more than 1000; use fewer values or the random method');
+});
+
+test('formatProblems lists at most MAX_LISTED_PROBLEMS, then how many more', () => {
+  const problems = Array.from({ length: 25 }, (_, i): ConfigProblem => ({ path: `/k${i}`, message: 'is not a known property', severity: 'error', stage: 'schema' }));
+  const lines = formatProblems('gan.json', problems);
+  assert.equal(lines.length, MAX_LISTED_PROBLEMS + 1);
+  assert.equal(lines.at(-1), 'gan.json: … and 5 more problems');
 });

@@ -29,11 +29,11 @@ test('each data variant resolves to exactly the fields its type has', () => {
   const ring: DataConfig = { type: 'ring', noise: 0.05, scale: 2, normalize: 'none' };
   const mnist: DataConfig = { type: 'mnist', split: 'test', normalize: 'unit', digits: [3], limit: 100 };
   const folder: DataConfig = { type: 'imageFolder', path: 'imgs', size: 32, channels: 3, normalize: 'tanh' };
-  const csv: DataConfig = { type: 'csv', path: 'p.csv', header: false, columns: ['x', 2], normalize: 'minmax' };
+  const csv: DataConfig = { type: 'csv', path: 'p.csv', header: false, columns: [0, 2], normalize: 'minmax' };
   assert.deepEqual(data('{"type": "ring"}'), ring);
   assert.deepEqual(data('{"type": "mnist", "split": "test", "normalize": "unit", "digits": [3], "limit": 100}'), mnist);
   assert.deepEqual(data('{"type": "imageFolder", "path": "imgs", "size": 32, "channels": 3}'), folder);
-  assert.deepEqual(data('{"type": "csv", "path": "p.csv", "header": false, "columns": ["x", 2], "normalize": "minmax"}'), csv);
+  assert.deepEqual(data('{"type": "csv", "path": "p.csv", "header": false, "columns": [0, 2], "normalize": "minmax"}'), csv);
 });
 
 test('a resolved config has every section the type requires, with "auto" decided', () => {

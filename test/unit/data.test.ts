@@ -1,12 +1,15 @@
 /** Data sources: CSV parsing, IDX files, image resizing, and every dataset type end to end. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PNG } from 'pngjs';
 import * as jpeg from 'jpeg-js';
 import { DataError, loadDataset, parseCsv, readIdx, resizeToChannels, type Dataset } from '../../src/trainer/data/dataset';
+import { InputError } from '../../src/trainer/inputError';
+import { BadImageError, MAX_IMAGE_SIDE, imageHeader } from '../../src/trainer/data/imageHeader';
+import { UnreadableFileError, fileKindAt, readRegularFile } from '../../src/trainer/data/safeFiles';
 import { Rng } from '../../src/trainer/rng';
 import type { DataConfig } from '../../src/config/ganConfig';
 
@@ -53,29 +56,58 @@ test('parseCsv: columns by name, by index, mixed, with CRLF, quotes and blank li
   assert.deepEqual(Array.from(parseCsv('1,2\n3,4,5\n', 'f.csv', false, [0]).data), [1, 3]);
 });
 
-test('parseCsv: errors name the file and line', () => {
-  const cases: [string, boolean, (string | number)[] | null, string][] = [
-    ['x,y\n1,2\n3,oops\n', true, null, 'f.csv:3: column 2 is not a number ("oops")'],
-    ['x,y\n1,2\n\n5,\n', true, null, 'f.csv:4: column 2 is not a number ("")'],
-    ['x,y\n1,2\n3,4,5\n', true, null, 'f.csv:3: expected 2 columns, found 3'],
-    ['1,2\n3\n', false, null, 'f.csv:2: expected 2 columns, found 1'],
-    ['x,y\n1,2\n3\n', true, [1], 'f.csv:3: missing column 2'],
-    ['x,y\n1,NaN\n', true, null, 'f.csv:2: column 2 is not a number ("NaN")'],
-    ['x,y\n1,Infinity\n', true, null, 'f.csv:2: column 2 is not a number ("Infinity")'],
-    ['x,y\n1,2\n', true, ['z'], 'f.csv: no column named "z" (columns: x, y)'],
-    ['1,2\n', false, ['x'], 'f.csv: column "x" is named, but /data/header is false'],
-    ['', true, null, 'f.csv: the file is empty'],
-    ['\n\n', true, null, 'f.csv: the file is empty'],
-    ['x,y\n', true, null, 'f.csv: no data rows'],
-    ['', false, null, 'f.csv: no data rows'],
+test('parseCsv: errors say the config field, the file, the line and what would fix it', () => {
+  const notNumber = (line: number, cell: string) => `"f.csv" line ${line}, column 2 ("y") is not a number: "${cell}"; fix the cell, or pick the numeric columns with /data/columns`;
+  const cases: [string, boolean, (string | number)[] | null, string, string][] = [
+    ['x,y\n1,2\n3,oops\n', true, null, '/data/path', notNumber(3, 'oops')],
+    ['x,y\n1,2\n\n5,\n', true, null, '/data/path', notNumber(4, '')],
+    ['x,y\n1,2\n3,4,5\n', true, null, '/data/path', '"f.csv" line 3 has 3 columns, but line 2 has 2; every row needs the same number'],
+    ['1,2\n3\n', false, null, '/data/path', '"f.csv" line 2 has 1 column, but line 1 has 2; every row needs the same number'],
+    ['x,y\n1,2\n3\n', true, [1], '/data/columns/0', 'is column index 1, but "f.csv" line 3 has only 1 column (indices 0 to 0); pick a column every row has'],
+    ['x,y\n1,NaN\n', true, null, '/data/path', notNumber(2, 'NaN')],
+    ['x,y\n1,Infinity\n', true, null, '/data/path', notNumber(2, 'Infinity')],
+    ['x,y\n1,0x1F\n', true, null, '/data/path', notNumber(2, '0x1F')],
+    ['x,y\n1,2\n', true, ['x', 'z'], '/data/columns/1', '"z" is not a column of "f.csv"; its header has 2 columns: "x", "y"'],
+    ['1,2\n', false, ['x'], '/data/columns/0', 'names a column ("x"), but /data/header is false, so the columns have no names; use its 0-based index'],
+    ['', true, null, '/data/path', '"f.csv" is empty; put rows of comma-separated numbers in it under a header line'],
+    ['\n\r\n \n', true, null, '/data/path', '"f.csv" is empty; put rows of comma-separated numbers in it under a header line'],
+    ['x,y\n', true, null, '/data/path', '"f.csv" has no rows after its header; add rows of numbers below it'],
+    ['1,2\n', true, null, '/data/path', '"f.csv" has no rows after its header; add rows of numbers below it, or set /data/header to false if that line is data'],
+    ['', false, null, '/data/path', '"f.csv" is empty; put rows of comma-separated numbers in it'],
+    ['x,y\n1,2\u0000\n', true, null, '/data/path', '"f.csv" holds NUL bytes (the first at character 7), so it is a binary file, not a CSV; point /data/path to a CSV text file'],
   ];
-  for (const [text, header, columns, message] of cases) {
+  for (const [text, header, columns, pointer, detail] of cases) {
     assert.throws(
       () => parseCsv(text, 'f.csv', header, columns),
-      (err: unknown) => err instanceof DataError && err.message === message,
-      `${JSON.stringify(text)} should fail with ${message}`,
+      (err: unknown) => err instanceof DataError && err instanceof InputError && err.pointer === pointer && err.detail === detail && err.message === `${pointer} ${detail}`,
+      `${JSON.stringify(text)} should fail at ${pointer} with ${detail}`,
     );
   }
+});
+
+test('parseCsv: quotes from the file are printable and short', () => {
+  const long = 'A'.repeat(5000);
+  const check = (text: string, columns: string[] | null, want: RegExp) =>
+    assert.throws(() => parseCsv(text, 'f\nname.csv', true, columns), (err: unknown) => {
+      const m = (err as DataError).message;
+      // eslint-disable-next-line no-control-regex
+      return want.test(m) && !/[\u0000-\u001f\u007f-\u009f]/.test(m) && m.length < 400;
+    });
+  check(`x,y\n1,${long}\n`, null, /^\/data\/path "f\\nname\.csv" line 2, column 2 \("y"\) is not a number: "A{27}…"/);
+  check('x,y\n\u001b[31m1,2\n', null, /is not a number: "\\u001b\[31m1"/);
+  check(`${Array.from({ length: 5000 }, (_, i) => `c${i}`).join(',')}\n1\n`, ['nope'], /its header has 5000 columns: "c0", "c1", "c2", "c3", "c4", "c5", "c6…$/);
+});
+
+test('parseCsv: a BOM, CR-only and CRLF line ends, quoted numbers and padding', () => {
+  assert.deepEqual(Array.from(parseCsv('\ufeffx,y\r1,2\r3,4', 'f.csv', true, ['x']).data), [1, 3]);
+  assert.deepEqual(Array.from(parseCsv('"x","y"\r\n "1" , 2 \r\n', 'f.csv', true, null).data), [1, 2]);
+  assert.deepEqual(Array.from(parseCsv('1e3,-.5\n+2,3.\n', 'f.csv', false, null).data), [1000, -0.5, 2, 3]);
+});
+
+test('parseCsv: more than 65536 columns is refused, unless columns pick fewer', () => {
+  const wide = Array.from({ length: 70000 }, () => '1').join(',');
+  assert.throws(() => parseCsv(`${wide}\n`, 'w.csv', false, null), (e: unknown) => e instanceof DataError && /line 1 has 70000 columns, more than the 65536/.test(e.message));
+  assert.equal(parseCsv(`${wide}\n${wide}\n`, 'w.csv', false, [0, 69999]).dim, 2);
 });
 
 // ------------------------------------------------------------------------------------------
@@ -223,7 +255,7 @@ test('csv data: loads, standardises, and maps back to the file units', () => {
     assert.deepEqual([all.kind, all.dim], ['vector', 3]);
     assert.deepEqual(Array.from(all.batch(1, new Rng(0))).map((v) => Math.abs(v % 1)), [0, 0, 0]);
     assert.throws(() => loadDataset({ type: 'csv', path: 'missing.csv', header: true, normalize: 'none' }, dir), (e: unknown) =>
-      e instanceof DataError && e.message === `${join(dir, 'missing.csv')}: CSV file not found`,
+      e instanceof DataError && e.message === '/data/path "missing.csv" does not exist (paths are relative to the gan.json); point it to a CSV file',
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -286,12 +318,14 @@ test('image folder: missing, empty and undecodable folders are DataErrors', () =
   const dir = mkdtempSync(join(tmpdir(), 'gan-images-'));
   try {
     const cfg = { type: 'imageFolder', path: 'imgs', size: 4, channels: 1, normalize: 'tanh' } as const;
-    assert.throws(() => loadDataset(cfg, dir), (e: unknown) => e instanceof DataError && e.message === `${join(dir, 'imgs')}: image folder not found`);
+    assert.throws(() => loadDataset(cfg, dir), (e: unknown) => e instanceof DataError && e.message === '/data/path "imgs" does not exist (paths are relative to the gan.json); point it to a folder of images');
     mkdirSync(join(dir, 'imgs'));
     writeFileSync(join(dir, 'imgs', 'readme.md'), '#');
-    assert.throws(() => loadDataset(cfg, dir), (e: unknown) => e instanceof DataError && /no \.png, \.jpg or \.jpeg images found/.test(e.message));
+    assert.throws(() => loadDataset(cfg, dir), (e: unknown) => e instanceof DataError && /^\/data\/path "imgs" has no \.png, \.jpg or \.jpeg images/.test(e.message));
     writeFileSync(join(dir, 'imgs', 'broken.png'), 'this is not a png');
-    assert.throws(() => loadDataset(cfg, dir), (e: unknown) => e instanceof DataError && e.message.startsWith(`${join(dir, 'imgs', 'broken.png')}: cannot decode image`));
+    assert.throws(() => loadDataset(cfg, dir), (e: unknown) => e instanceof DataError && e.message.startsWith('/data/path "imgs/broken.png" is neither a PNG nor a JPEG'));
+    writeFileSync(join(dir, 'imgs', 'broken.png'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]));
+    assert.throws(() => loadDataset(cfg, dir), (e: unknown) => e instanceof DataError && e.message === '/data/path "imgs/broken.png" is a PNG without its IHDR header (the file is truncated or damaged); replace it or remove it from the image folder');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -355,4 +389,43 @@ test('mnist: the digit filter keeps exactly the chosen digits', () => {
 
   const ones = loadDataset({ type: 'mnist', digits: [1], split: 'test', limit: 40, normalize: 'unit' }, '.');
   for (const img of pixelsOf(ones, 100, 4)) assert.ok(byDigit.get(1)!.has(key(img)));
+});
+
+// ------------------------------------------------------------------------------------------
+// Image headers and file kinds
+
+test('imageHeader: the size of real PNGs and JPEGs, by content, not by name', () => {
+  const png = new PNG({ width: 7, height: 3 });
+  assert.deepEqual(imageHeader(PNG.sync.write(png)), { format: 'png', width: 7, height: 3 });
+  const jpg = Buffer.from(jpeg.encode({ width: 9, height: 5, data: Buffer.alloc(9 * 5 * 4, 90) }, 80).data);
+  assert.deepEqual(imageHeader(jpg), { format: 'jpeg', width: 9, height: 5 });
+  assert.throws(() => imageHeader(Buffer.alloc(0)), (e: unknown) => e instanceof BadImageError && /is empty/.test(e.message));
+  assert.throws(() => imageHeader(Buffer.from('GIF89a')), (e: unknown) => e instanceof BadImageError && /neither a PNG nor a JPEG/.test(e.message));
+  // A PNG that claims more than the limit is refused from its 33 first bytes.
+  const big = Buffer.from(PNG.sync.write(png));
+  big.writeUInt32BE(MAX_IMAGE_SIDE + 1, 16);
+  assert.throws(() => imageHeader(big.subarray(0, 33)), (e: unknown) => e instanceof BadImageError && /declares 16385×3 pixels, more than GAN Studio decodes/.test(e.message));
+  // A JPEG that ends inside its markers.
+  assert.throws(() => imageHeader(jpg.subarray(0, 20)), BadImageError);
+});
+
+test('fileKindAt and readRegularFile: only regular files are opened', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gan-files-'));
+  try {
+    writeFileSync(join(dir, 'a.csv'), 'x\n1\n');
+    symlinkSync('a.csv', join(dir, 'link.csv'));
+    symlinkSync('loop', join(dir, 'loop'));
+    symlinkSync('nothing', join(dir, 'dangling'));
+    const kinds = ['a.csv', 'link.csv', 'loop', 'dangling', 'missing', '.'].map((n) => fileKindAt(join(dir, n)));
+    assert.deepEqual(kinds, ['file', 'file', 'link-loop', 'dangling-link', 'missing', 'directory']);
+    assert.equal(fileKindAt('/dev/null'), 'device');
+    assert.equal(fileKindAt(`${dir}/a\u0000b`), 'missing');
+    assert.equal(readRegularFile(join(dir, 'link.csv'), 100).toString(), 'x\n1\n');
+    assert.throws(() => readRegularFile(join(dir, 'a.csv'), 3), (e: unknown) => e instanceof UnreadableFileError && e.kind === 'too-large');
+    assert.throws(() => readRegularFile('/dev/zero', 100), (e: unknown) => e instanceof UnreadableFileError && e.message === 'is a device, not a regular file');
+    assert.throws(() => readRegularFile(join(dir, 'dangling'), 100), (e: unknown) => e instanceof UnreadableFileError && e.message === 'is a symbolic link to "nothing", which does not exist');
+    assert.throws(() => readRegularFile('/proc/self/mem', 100), (e: unknown) => e instanceof UnreadableFileError && e.message === 'cannot be read (EIO)');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

