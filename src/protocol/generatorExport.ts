@@ -11,7 +11,7 @@
  */
 import * as v from 'valibot';
 import { count, finite, positive, runId, text } from './fields';
-import { dataKind } from './runFormat';
+import { affineMap, dataKind, type AffineMap } from './runFormat';
 
 export const GENERATOR_EXPORT_FILE = 'gan-generator.json';
 export const GENERATOR_EXPORT_FORMAT = 'gan-studio-generator';
@@ -30,17 +30,8 @@ export const latentSpec = v.variant('distribution', [
 ]);
 export type LatentSpec = v.InferOutput<typeof latentSpec>;
 
-/** The affine map from the model's outputs to the data's units (Dataset.affine() in the trainer). */
-export const affineMap = v.pipe(
-  v.object({
-    scale: v.pipe(v.array(finite), v.minLength(1)),
-    offset: v.pipe(v.array(finite), v.minLength(1)),
-    /** Bounds of the data's units, applied after the map (pixels: [0, 255]). */
-    clamp: v.optional(v.tuple([finite, finite])),
-  }),
-  v.check((a) => a.scale.length === a.offset.length, 'scale and offset must have the same length'),
-);
-export interface AffineMap extends v.InferOutput<typeof affineMap> {}
+/** The affine map from the model's outputs to the data's units: the run's own (runFormat.ts). */
+export { affineMap, type AffineMap };
 
 export const generatorExport = v.pipe(
   v.object({

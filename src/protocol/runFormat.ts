@@ -57,11 +57,35 @@ export interface BackendDetail extends v.InferOutput<typeof backendDetail> {}
 export const runError = v.object({
   /** One line a person can act on. */
   message: text,
-  /** What went wrong, for code that reacts to it. */
-  kind: v.picklist(['nan', 'crash', 'data', 'config', 'killed']),
+  /** What went wrong, for code that reacts to it ('io': a file of the run could not be written). */
+  kind: v.picklist(['nan', 'crash', 'data', 'config', 'killed', 'io']),
   step: v.optional(count),
 });
 export interface RunError extends v.InferOutput<typeof runError> {}
+
+/** The affine map from a generator's outputs to the data's units (Dataset.affine() in the trainer). */
+export const affineMap = v.pipe(
+  v.object({
+    scale: v.pipe(v.array(finite), v.minLength(1)),
+    offset: v.pipe(v.array(finite), v.minLength(1)),
+    /** Bounds of the data's units, applied after the map (pixels: [0, 255]). */
+    clamp: v.optional(v.tuple([finite, finite])),
+  }),
+  v.check((a) => a.scale.length === a.offset.length, 'scale and offset must have the same length'),
+);
+export interface AffineMap extends v.InferOutput<typeof affineMap> {}
+
+/**
+ * What sampling from the run needs besides its checkpoints, fixed when the run was created: one
+ * sample's shape ([height, width, channels] for images, [dim] for vectors) and the affine map from
+ * the generator's outputs to the data's units, value i of a sample → value · scale[i % n] +
+ * offset[i % n], then into clamp (the same map as gan-generator.json's `denormalize`).
+ */
+export const runOutput = v.object({
+  shape: v.pipe(v.array(positive), v.minLength(1)),
+  denormalize: affineMap,
+});
+export interface RunOutput extends v.InferOutput<typeof runOutput> {}
 
 export const runInfo = v.object({
   formatVersion: positive,
@@ -79,6 +103,11 @@ export const runInfo = v.object({
   imageShape: v.optional(v.tuple([positive, positive, positive])),
   /** Dimension of one data vector (2 for points2d, h*w*c for images). */
   dataDim: positive,
+  /**
+   * The output shape and the map to data units, so that sampling, serving and exporting a run
+   * do not read its data set (which may have changed or gone since). Absent in older runs.
+   */
+  output: v.optional(runOutput),
   /** Last step completed (steps are 1-based; 0 means none yet). */
   step: count,
   totalSteps: count,

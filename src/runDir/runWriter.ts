@@ -5,14 +5,19 @@
  * and rewritten atomically when a resume drops what came after its checkpoint. The same logs also
  * go to a TensorBoard event file in tb/ (logging.tensorboard), flushed at every sample step, at
  * checkpoints and at the end.
+ *
+ * Every write that fails for I/O reasons throws RunIoError (durableFiles.ts) naming the file; the
+ * trainer turns it into the run's failure and one line for the person (src/trainer/trainer.ts).
  */
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import * as v from 'valibot';
 import type { GanConfig } from '../config/ganConfig';
 import { serializeResolvedConfig } from '../config/validateConfig';
 import {
   RUN_FILES,
   RUN_FORMAT_VERSION,
+  runOutput,
   type BackendDetail,
   type BackendName,
   type DataKind,
@@ -21,10 +26,11 @@ import {
   type QualityRecord,
   type RunError,
   type RunInfo,
+  type RunOutput,
   type RunStatus,
   type SampleRecord,
 } from '../protocol/runFormat';
-import { appendJsonl, filterJsonl, removeStaleTemps, writeFileAtomic, writeJsonAtomic } from './durableFiles';
+import { appendJsonl, bestEffort, filterJsonl, io, makeDirs, overwriteInPlace, removeStaleTemps, toRunIoError, writeFileAtomic, writeJsonAtomic } from './durableFiles';
 import { readRunConfig, readRunInfo } from './runReader';
 import { TbWriter, truncateEventFiles } from './tensorboard/eventWriter';
 import { histogramValues, metricValues, qualityValues, sampleValues } from './tensorboard/runEvents';
@@ -80,17 +86,31 @@ export class RunWriter {
     dataKind: DataKind;
     dataDim: number;
     imageShape?: [number, number, number];
+    /** What sampling needs (the output shape and the map to data units), kept in run.json. */
+    output?: RunOutput;
     /** The run's folder name; default <name>-<date>-<time>, made unique. */
     id?: string;
   }): RunWriter {
-    mkdirSync(opts.runsDir, { recursive: true });
+    makeDirs(opts.runsDir);
     const base = opts.id ?? `${slug(opts.config.name)}-${timestamp(new Date())}`;
     let id = base;
     if (opts.id === undefined) for (let i = 2; existsSync(join(opts.runsDir, id)); i++) id = `${base}-${i}`;
     else if (existsSync(join(opts.runsDir, id))) throw new Error(`${join(opts.runsDir, id)} exists already`);
     const dir = join(opts.runsDir, id);
-    mkdirSync(join(dir, RUN_FILES.samplesDir), { recursive: true });
-    mkdirSync(join(dir, RUN_FILES.checkpointsDir), { recursive: true });
+    io('create', dir, () => mkdirSync(dir));
+    try {
+      return RunWriter.fill(dir, id, opts);
+    } catch (err) {
+      // Half a run is no run: without its run.json nothing would ever read or clean it up.
+      if (toRunIoError(err)) bestEffort(() => rmSync(dir, { recursive: true, force: true }));
+      throw err;
+    }
+  }
+
+  private static fill(dir: string, id: string, opts: Parameters<typeof RunWriter.create>[0]): RunWriter {
+    for (const sub of [RUN_FILES.samplesDir, RUN_FILES.checkpointsDir]) io('create', join(dir, sub), () => mkdirSync(join(dir, sub), { recursive: true }));
+    // Only a map that can be written down (finite numbers) is kept; sampling falls back to the data.
+    const output = opts.output && v.safeParse(runOutput, opts.output).success ? opts.output : undefined;
     const now = new Date().toISOString();
     const info: RunInfo = {
       formatVersion: RUN_FORMAT_VERSION,
@@ -104,6 +124,7 @@ export class RunWriter {
       dataKind: opts.dataKind,
       dataDim: opts.dataDim,
       ...(opts.imageShape ? { imageShape: opts.imageShape } : {}),
+      ...(output ? { output } : {}),
       step: 0,
       totalSteps: opts.config.training.steps,
       checkpointStep: 0,
@@ -121,7 +142,8 @@ export class RunWriter {
 
   /** Re-opens a run to resume it; everything logged after `fromStep` is dropped so curves join. */
   static reopen(dir: string, fromStep: number, patch: Pick<RunInfo, 'backend' | 'backendDetail' | 'totalSteps' | 'trainingMs' | 'checkpointStep' | 'resumedAt'>): RunWriter {
-    removeStaleTemps(dir);
+    // What a kill (or a failed write) left half-written; tb/ is cleaned with its event files.
+    for (const sub of ['', RUN_FILES.samplesDir, RUN_FILES.checkpointsDir]) removeStaleTemps(join(dir, sub));
     const info = readRunInfo(dir);
     const writer = new RunWriter(dir, info);
     const upToCheckpoint = (v: unknown) => typeof (v as { step?: unknown } | null)?.step === 'number' && (v as { step: number }).step <= fromStep;
@@ -131,7 +153,7 @@ export class RunWriter {
     if (existsSync(samplesDir)) {
       for (const name of readdirSync(samplesDir)) {
         const m = /^step-(\d+)\./.exec(name);
-        if (m && Number(m[1]) > fromStep) rmSync(join(samplesDir, name), { force: true });
+        if (m && Number(m[1]) > fromStep) io('remove', join(samplesDir, name), () => rmSync(join(samplesDir, name), { force: true }));
       }
     }
     // The event files too; this session's events go to a new file read after them.
@@ -152,6 +174,11 @@ export class RunWriter {
     this.write(withSpeed({ ...this.info, step, trainingMs }, speed));
   }
 
+  /** Writes out the buffered TensorBoard events (before a checkpoint, so that it has them). */
+  flushEvents(): void {
+    this.tb?.flush();
+  }
+
   /** A checkpoint of `step` is complete on disk. */
   checkpointed(step: number, trainingMs: number): void {
     this.tb?.flush();
@@ -164,10 +191,25 @@ export class RunWriter {
     this.write(ended({ ...this.info, trainingMs }, status, step, undefined));
   }
 
-  /** Training failed; the error says what and where, and the last good checkpoint stays. */
+  /**
+   * Training failed; the error says what and where, and the last good checkpoint stays. Works
+   * after an I/O fault too: the event file is closed as well as it can be, and when the disk is
+   * too full for run.json's atomic write, run.json is overwritten in place where it fits. Throws
+   * RunIoError when run.json could not be written at all.
+   */
   fail(error: RunError, step: number, trainingMs?: number): void {
-    this.tb?.close();
-    this.write(ended({ ...this.info, ...(trainingMs !== undefined ? { trainingMs } : {}) }, 'failed', step, error));
+    bestEffort(() => this.tb?.close());
+    this.tb = undefined;
+    const info = { ...ended({ ...this.info, ...(trainingMs !== undefined ? { trainingMs } : {}) }, 'failed', step, error), updatedAt: new Date().toISOString() };
+    try {
+      this.write(info);
+    } catch (err) {
+      if (!toRunIoError(err)?.diskFull) throw err;
+      let placed = false;
+      bestEffort(() => (placed = overwriteInPlace(join(this.dir, RUN_FILES.run), `${JSON.stringify(info)}\n`)));
+      if (!placed) throw err;
+      this.info = info;
+    }
   }
 
   appendMetrics(records: MetricRecord[]): void {
@@ -196,7 +238,13 @@ export class RunWriter {
    */
   writeSample(record: SampleRecord, content: Uint8Array | string): void {
     writeFileAtomic(join(this.dir, record.file), content);
-    appendJsonl(join(this.dir, RUN_FILES.samples), [record]);
+    try {
+      appendJsonl(join(this.dir, RUN_FILES.samples), [record]);
+    } catch (err) {
+      // Unindexed, the file is only taking space (on a full disk, the space run.json needs).
+      bestEffort(() => rmSync(join(this.dir, record.file), { force: true }));
+      throw err;
+    }
     if (record.kind === 'image-grid' && typeof content !== 'string') this.tb?.values(record.step, sampleValues(content));
     this.tb?.flush();
   }

@@ -2,16 +2,23 @@
  * Checkpoints: G, D (and the EMA generator) in the standard tfjs layers format, both optimizers'
  * state, the step and the RNG state. A checkpoint is written into a temporary folder and renamed
  * into place, then `latest.json` is replaced atomically: a kill at any instant leaves the
- * previous checkpoint intact and pointed to.
+ * previous checkpoint intact and pointed to. A write that fails (a full disk, a read-only file
+ * system) throws RunIoError naming the file, removes what it had written and leaves latest.json
+ * as it was: the last good checkpoint stays the one a resume loads.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeJsonAtomic } from '../runDir/durableFiles';
+import { RunIoError, bestEffort, io, isTempName, toRunIoError, writeJsonAtomic } from '../runDir/durableFiles';
 import { listCheckpoints, readLatestCheckpoint } from '../runDir/runReader';
 import { check } from '../protocol/fields';
 import { RUN_FILES, RUN_FORMAT_VERSION, checkpointDirName, checkpointState, type CheckpointState } from '../protocol/runFormat';
+
+/** A file of a checkpoint being written; an I/O error becomes RunIoError naming it. */
+function writeFile(path: string, data: string | Uint8Array): void {
+  io('write', path, () => writeFileSync(path, data));
+}
 
 function toBuffer(data: tf.io.WeightData | undefined): Buffer {
   if (!data) return Buffer.alloc(0);
@@ -21,10 +28,10 @@ function toBuffer(data: tf.io.WeightData | undefined): Buffer {
 
 /** Saves a layers model as model.json + weights.bin, the layout tf.loadLayersModel reads. */
 export async function saveLayersModel(model: tfl.LayersModel, dir: string): Promise<void> {
-  mkdirSync(dir, { recursive: true });
+  io('create', dir, () => mkdirSync(dir, { recursive: true }));
   await model.save(
     tf.io.withSaveHandler((artifacts) => {
-      writeFileSync(join(dir, 'weights.bin'), toBuffer(artifacts.weightData));
+      writeFile(join(dir, 'weights.bin'), toBuffer(artifacts.weightData));
       const modelJson = {
         modelTopology: artifacts.modelTopology,
         format: artifacts.format ?? 'layers-model',
@@ -32,7 +39,7 @@ export async function saveLayersModel(model: tfl.LayersModel, dir: string): Prom
         convertedBy: artifacts.convertedBy ?? null,
         weightsManifest: [{ paths: ['./weights.bin'], weights: artifacts.weightSpecs ?? [] }],
       };
-      writeFileSync(join(dir, 'model.json'), JSON.stringify(modelJson));
+      writeFile(join(dir, 'model.json'), JSON.stringify(modelJson));
       return Promise.resolve({ modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) });
     }),
   );
@@ -81,10 +88,10 @@ type AdamInternals = { accBeta1?: tf.Variable; accBeta2?: tf.Variable };
 async function saveOptimizer(opt: tf.Optimizer, dir: string, name: string): Promise<string> {
   const weights = await opt.getWeights();
   const { data, specs } = await tf.io.encodeWeights(weights);
-  writeFileSync(join(dir, `${name}.bin`), toBuffer(data));
+  writeFile(join(dir, `${name}.bin`), toBuffer(data));
   const adam = opt as unknown as AdamInternals;
   const extra = adam.accBeta1 && adam.accBeta2 ? { accBeta1: adam.accBeta1.dataSync()[0], accBeta2: adam.accBeta2.dataSync()[0] } : {};
-  writeFileSync(join(dir, `${name}.json`), JSON.stringify({ specs, ...extra }));
+  writeFile(join(dir, `${name}.json`), JSON.stringify({ specs, ...extra }));
   return name;
 }
 
@@ -121,11 +128,16 @@ function checkpointsDir(runDir: string): string {
   return join(runDir, RUN_FILES.checkpointsDir);
 }
 
-/** Removes temporary folders left by a kill during a checkpoint write. */
+/**
+ * Removes what a kill (or a failed write) left in checkpoints/: temporary checkpoint folders and
+ * latest.json's temporary files.
+ */
 export function cleanStaleCheckpoints(runDir: string): void {
   const dir = checkpointsDir(runDir);
   if (!existsSync(dir)) return;
-  for (const name of readdirSync(dir)) if (name.startsWith('.tmp-')) rmSync(join(dir, name), { recursive: true, force: true });
+  for (const name of io('read', dir, () => readdirSync(dir))) {
+    if (name.startsWith('.tmp-') || isTempName(name)) io('remove', join(dir, name), () => rmSync(join(dir, name), { recursive: true, force: true }));
+  }
 }
 
 export async function saveCheckpoint(
@@ -137,8 +149,39 @@ export async function saveCheckpoint(
   const root = checkpointsDir(runDir);
   const name = checkpointDirName(state.step);
   const tmp = join(root, `.tmp-${name}-${process.pid}`);
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
+  const final = join(root, name);
+  let placed = false;
+  let committed = false;
+  try {
+    await writeCheckpoint(tmp, gan, state);
+    io('remove', final, () => rmSync(final, { recursive: true, force: true }));
+    io('write', final, () => renameSync(tmp, final));
+    placed = true;
+    writeJsonAtomic(join(root, RUN_FILES.latestCheckpoint), { step: state.step, dir: name, time: new Date().toISOString() });
+    committed = true;
+  } catch (err) {
+    // A file of the temporary folder is named as the checkpoint's, where a person would look.
+    const fault = toRunIoError(err);
+    if (fault && fault.path.startsWith(tmp)) throw new RunIoError(fault.op, final + fault.path.slice(tmp.length), fault.code, { cause: err });
+    throw err;
+  } finally {
+    if (!committed) {
+      // latest.json still names the previous checkpoint; what was written of this one only takes
+      // space (on a full disk, the space run.json needs to say the run failed).
+      bestEffort(() => rmSync(tmp, { recursive: true, force: true }));
+      if (placed) bestEffort(() => rmSync(final, { recursive: true, force: true }));
+    }
+  }
+  for (const step of listCheckpoints(runDir).slice(0, -keep)) {
+    const old = join(root, checkpointDirName(step));
+    if (step !== state.step) io('remove', old, () => rmSync(old, { recursive: true, force: true }));
+  }
+}
+
+/** A checkpoint's files into the folder `tmp`, state.json last. */
+async function writeCheckpoint(tmp: string, gan: Checkpointable, state: Omit<CheckpointState, 'formatVersion' | 'optimizers' | 'hasEma'>): Promise<void> {
+  io('remove', tmp, () => rmSync(tmp, { recursive: true, force: true }));
+  io('create', tmp, () => mkdirSync(tmp, { recursive: true }));
   await saveLayersModel(gan.generator, join(tmp, 'generator'));
   await saveLayersModel(gan.discriminator, join(tmp, 'discriminator'));
   if (gan.emaGenerator) await saveLayersModel(gan.emaGenerator, join(tmp, 'generator-ema'));
@@ -149,14 +192,7 @@ export async function saveCheckpoint(
     hasEma: gan.emaGenerator !== undefined,
   };
   // state.json last: a checkpoint folder is complete exactly when it has one.
-  writeFileSync(join(tmp, 'state.json'), JSON.stringify(full, null, 2));
-  const final = join(root, name);
-  rmSync(final, { recursive: true, force: true });
-  renameSync(tmp, final);
-  writeJsonAtomic(join(root, RUN_FILES.latestCheckpoint), { step: state.step, dir: name, time: new Date().toISOString() });
-  for (const step of listCheckpoints(runDir).slice(0, -keep)) {
-    if (step !== state.step) rmSync(join(root, checkpointDirName(step)), { recursive: true, force: true });
-  }
+  writeFile(join(tmp, 'state.json'), JSON.stringify(full, null, 2));
 }
 
 export class CheckpointError extends Error {}

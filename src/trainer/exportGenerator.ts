@@ -129,14 +129,18 @@ export function exportGenerator(opts: ExportArgs): ExportResult {
   const files = modelFiles(source);
   if (resolve(source) === opts.out) throw new InputError(`--out ${opts.out} is the checkpoint's own folder; choose another`);
 
-  // The data set knows its normalisation (for vectors, statistics of the data itself).
-  let affine;
-  try {
-    affine = loadDataset(config.data, dirname(info.configPath)).affine();
-  } catch (err) {
-    throw new InputError(`the run's data gives the map from the model's outputs to data, and it cannot be read: ${(err as Error).message}`);
+  // run.json keeps the map from the model's outputs to data, fixed when the run was created. Runs
+  // made before it did fall back to their data set (for vectors, statistics of the data itself),
+  // which must still be there and unchanged.
+  let affine = info.output?.denormalize;
+  if (!affine) {
+    try {
+      affine = loadDataset(config.data, dirname(info.configPath)).affine();
+    } catch (err) {
+      throw new InputError(`the run's data gives the map from the model's outputs to data, and it cannot be read: ${(err as Error).message}`);
+    }
   }
-  const shape = info.imageShape ? [...info.imageShape] : [info.dataDim];
+  const shape = info.output?.shape ?? (info.imageShape ? [...info.imageShape] : [info.dataDim]);
   if (affine.scale.length !== 1 && affine.scale.length !== shape[shape.length - 1]) {
     throw new InputError(`the run's data now has ${affine.scale.length} columns but the generator makes ${info.dataDim}; was the data file changed?`);
   }

@@ -1,4 +1,4 @@
-/** `gan-studio sample`: draws from a run's saved generator and writes a PNG grid or a CSV. */
+/** `gan-studio sample`: draws from a run's saved generator and writes a PNG grid or a CSV; it needs the run directory only, not the data set. */
 import type { BackendChoice } from '../config/ganConfig';
 import { readRunInfo } from '../runDir/runReader';
 import { InputError } from './inputError';

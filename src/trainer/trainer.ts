@@ -2,14 +2,29 @@
  * The training loop: gan.json (or a run to resume) → a run directory. The same code serves the
  * CLI and the process the extension forks; both just consume the emitted protocol messages.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { SpeedMeter } from '../analysis/progress';
-import { formatProblem, trialConfig, validateConfigText, validateConfigValue, type ValidateOptions, type ValidationResult } from '../config/validateConfig';
+import {
+  formatProblem,
+  formatProblems,
+  locateProblems,
+  sizeProblems,
+  trialConfig,
+  validateConfigText,
+  validateConfigValue,
+  type ConfigProblem,
+  type FileKind,
+  type ValidateOptions,
+  type ValidationResult,
+} from '../config/validateConfig';
+import { withValueAt } from '../config/pointers';
+import { quote } from '../config/quote';
 import { describeOverrides, type Overrides } from '../analysis/sweepPlan';
 import { isImageData, lossUsesProbability, type BackendChoice, type GanConfig, type GanJson } from '../config/ganConfig';
 import { loadRunConfig, processAlive, readRunInfo } from '../runDir/runReader';
 import {
+  RUN_FILES,
   stepFileName,
   type HistogramRecord,
   type MetricRecord,
@@ -22,10 +37,12 @@ import type { TrainerToHost } from '../protocol/trainerProtocol';
 import { backendDetail, initBackend } from './backend';
 import { checkpointPath, cleanStaleCheckpoints, loadCheckpoint, saveCheckpoint } from './checkpoint';
 import { loadDataset, DataError, type Dataset } from './data/dataset';
+import { fileKindAt, readConfigFile } from './data/safeFiles';
 import { Gan, shares, type StepResult } from './gan';
 import { WorkerReplica, resolveWorkers } from './replicas';
 import { Rng, installAsMathRandom } from './rng';
 import { RunWriter } from '../runDir/runWriter';
+import { toRunIoError, type RunIoError } from '../runDir/durableFiles';
 import { meanPairwiseDistance, modeCoverage, randomDirections, slicedWasserstein } from './quality';
 import { classHistogram, frechetDistance, loadClassifier, precisionRecall, type Classifier } from './imageMetrics';
 import { boundsOf, criticRange, histogram, imageGridPng, planeGrid, pointsPng, roundPoints } from './samples';
@@ -63,12 +80,9 @@ export interface TrainOutcome {
   error?: string;
 }
 
+/** The file checks of validate, relative to a gan.json's folder: what a data path names (safeFiles.ts). */
 export function fileKind(base: string) {
-  return (rel: string): 'file' | 'directory' | 'missing' => {
-    const p = resolve(base, rel);
-    if (!existsSync(p)) return 'missing';
-    return statSync(p).isDirectory() ? 'directory' : 'file';
-  };
+  return (rel: string): FileKind => fileKindAt(resolve(base, rel));
 }
 
 /**
@@ -76,57 +90,101 @@ export function fileKind(base: string) {
  * file as the person gave it (`shownPath`), not the resolved absolute path.
  */
 export function loadConfig(configPath: string, shownPath = configPath, overrides?: Overrides): GanConfig {
+  return loadConfigAndText(configPath, shownPath, overrides).config;
+}
+
+/** loadConfig, with the gan.json's text to place later problems (the data's) in it. */
+function loadConfigAndText(configPath: string, shownPath: string, overrides?: Overrides): { config: GanConfig; text: string } {
   const { text, checked, options } = readCheckedConfig(configPath, shownPath);
-  if (!overrides || Object.keys(overrides).length === 0) return checked.config;
+  if (!overrides || Object.keys(overrides).length === 0) return { config: checked.config, text };
   // A sweep's trial (or --set): the file is valid; the values set on top of it must be too.
   const trial = validateConfigValue(trialConfig(JSON.parse(text) as GanJson, overrides), options);
   const trialErrors = trial.problems.filter((p) => p.severity === 'error');
   if (!trial.config || trialErrors.length > 0) {
-    throw new InputError(trialErrors.map((p) => `${formatProblem(shownPath, p)} (with ${describeOverrides(overrides)})`).join('\n'));
+    throw new InputError(formatProblems(shownPath, trialErrors, ` (with ${describeOverrides(overrides)})`).join('\n'));
   }
-  return trial.config;
+  return { config: trial.config, text };
 }
 
 /** A gan.json's text and its checks (file checks relative to it); throws InputError with one line per error. */
 export function readCheckedConfig(configPath: string, shownPath: string): { text: string; checked: ValidationResult & { config: GanConfig }; options: ValidateOptions } {
-  let text: string;
-  try {
-    text = readFileSync(configPath, 'utf8');
-  } catch {
-    throw new InputError(`${shownPath}: file not found`);
-  }
+  const text = readConfigFile(configPath, shownPath);
   const options = { fileExists: fileKind(dirname(configPath)) };
   const checked = validateConfigText(text, options);
   const errors = checked.problems.filter((p) => p.severity === 'error');
-  if (!checked.config || errors.length > 0) throw new InputError(errors.map((p) => formatProblem(shownPath, p)).join('\n'));
+  if (!checked.config || errors.length > 0) throw new InputError(formatProblems(shownPath, errors).join('\n'));
   return { text, checked: { ...checked, config: checked.config }, options };
 }
 
 /** Non-fatal problems of a config, one line each. */
 export function configWarnings(configPath: string): string[] {
-  const text = readFileSync(configPath, 'utf8');
+  const text = readConfigFile(configPath, configPath);
   return validateConfigText(text, { fileExists: fileKind(dirname(configPath)) })
     .problems.filter((p) => p.severity === 'warning')
     .map((p) => formatProblem(configPath, p));
 }
 
-function loadData(config: GanConfig, baseDir: string): Dataset {
+/** Where a config came from, to word a problem found after its checks as validate words its own. */
+interface ConfigSource {
+  /** The gan.json as the person named it. */
+  shown: string;
+  /** Its text, to give the problem's line and column. */
+  text?: string;
+  /** --set values or a trial's: a problem at one of them is theirs, not the file's. */
+  overrides?: Overrides;
+  /** Said after the problem, e.g. "(with --steps 5)". */
+  note?: string;
+}
+
+/** One line, `gan.json:line:col: /json/path message`, for a problem found outside validate. */
+function problemLine(source: ConfigSource, p: ConfigProblem): string {
+  const keys = Object.keys(source.overrides ?? {});
+  const overridden = keys.some((k) => p.path === k || p.path.startsWith(`${k}/`) || k.startsWith(`${p.path}/`));
+  const located = source.text !== undefined && !overridden ? (locateProblems(source.text, [p])[0] ?? p) : p;
+  const note = overridden ? ` (with ${describeOverrides(source.overrides!)})` : source.note ? ` ${source.note}` : '';
+  return `${formatProblem(source.shown, located)}${note}`;
+}
+
+/** --steps N: the same check as training.steps in the file (the schema's range). */
+function withSteps(config: GanConfig, steps: number, source: ConfigSource): GanConfig {
+  const errors = validateConfigValue(withValueAt(config, '/training/steps', steps)).problems.filter((p) => p.severity === 'error');
+  if (errors.length > 0) throw new InputError(problemLine({ ...source, text: undefined, note: `(with --steps ${steps})` }, errors[0]));
+  return { ...config, training: { ...config.training, steps } };
+}
+
+/**
+ * Loads the data; every problem with it (DataError, or networks too large for the data's real
+ * width) becomes an InputError worded like a config problem of the gan.json, at the JSON path of
+ * the field the data came from.
+ */
+function loadData(config: GanConfig, baseDir: string, source: ConfigSource): Dataset {
+  let data: Dataset;
   try {
-    const data = loadDataset(config.data, baseDir);
-    if (data.size < config.training.batchSize) {
-      throw new DataError(`the data set has ${data.size} examples, fewer than /training/batchSize (${config.training.batchSize})`);
-    }
-    return data;
+    data = loadDataset(config.data, baseDir);
   } catch (err) {
-    if (err instanceof DataError) throw new InputError(`data: ${err.message}`);
+    if (err instanceof DataError) throw new InputError(problemLine(source, { path: err.pointer, message: err.detail, severity: 'error', stage: 'semantic' }));
     throw err;
   }
+  const problems = sizeProblems(config, data);
+  if (data.size < config.training.batchSize) {
+    const from = 'path' in config.data ? ` in ${quote(config.data.path, 80)}` : '';
+    const what = data.kind === 'image' ? 'images' : 'rows';
+    problems.push({
+      path: '/training/batchSize',
+      message: `is ${config.training.batchSize}, but there are only ${data.size} ${what}${from}; use a batchSize of at most ${data.size}, or add data`,
+      severity: 'error',
+      stage: 'semantic',
+    });
+  }
+  if (problems.length > 0) throw new InputError(problemLine(source, problems[0]));
+  return data;
 }
 
 export async function train(opts: TrainOptions): Promise<TrainOutcome> {
   // ---- Everything that can reject the input happens before anything is written.
   let config: GanConfig;
   let configPath: string;
+  let configText: string | undefined;
   let resumeStep = 0;
   if (opts.resumeDir) {
     const runDir = resolve(opts.resumeDir);
@@ -149,13 +207,14 @@ export async function train(opts: TrainOptions): Promise<TrainOutcome> {
   } else {
     if (!opts.configPath) throw new InputError('no gan.json given');
     configPath = resolve(opts.configPath);
-    config = loadConfig(configPath, opts.configPath, opts.overrides);
+    ({ config, text: configText } = loadConfigAndText(configPath, opts.configPath, opts.overrides));
     if (opts.runId !== undefined && existsSync(resolve(opts.runsDir, opts.runId))) {
       throw new InputError(`${resolve(opts.runsDir, opts.runId)}: a run of that id exists already; resume it with --resume, or choose another --run-id`);
     }
   }
-  if (opts.steps !== undefined) config = { ...config, training: { ...config.training, steps: opts.steps } };
-  const dataset = loadData(config, dirname(configPath));
+  const source: ConfigSource = opts.resumeDir ? { shown: configPath } : { shown: opts.configPath ?? configPath, text: configText, overrides: opts.overrides };
+  if (opts.steps !== undefined) config = withSteps(config, opts.steps, opts.resumeDir ? { shown: join(opts.resumeDir, RUN_FILES.config) } : source);
+  const dataset = loadData(config, dirname(configPath), source);
 
   const backend = await initBackend(opts.backend ?? config.backend, opts.wasmDir).catch((err: Error) => {
     throw new InputError(err.message);
@@ -170,7 +229,11 @@ export async function train(opts: TrainOptions): Promise<TrainOutcome> {
     let trainingMs = 0;
     if (opts.resumeDir) {
       const runDir = resolve(opts.resumeDir);
-      cleanStaleCheckpoints(runDir);
+      try {
+        cleanStaleCheckpoints(runDir);
+      } catch (err) {
+        throw ioFailure(err, { runDir }) ?? err;
+      }
       const state = await loadCheckpoint(runDir, gan);
       rng.setState(state.rng);
       resumeStep = state.step;
@@ -194,29 +257,35 @@ export async function train(opts: TrainOptions): Promise<TrainOutcome> {
     config = { ...config, training: { ...config.training, workers: gan.replicas } };
 
     let writer: RunWriter;
-    if (opts.resumeDir) {
-      const runDir = resolve(opts.resumeDir);
-      const before = readRunInfo(runDir);
-      writer = RunWriter.reopen(runDir, resumeStep, {
-        backend,
-        backendDetail: backendDetail(),
-        totalSteps: config.training.steps,
-        trainingMs,
-        checkpointStep: resumeStep,
-        resumedAt: [...(before.resumedAt ?? []), resumeStep],
-      });
-    } else {
-      writer = RunWriter.create({
-        runsDir: resolve(opts.runsDir),
-        ...(opts.runId !== undefined ? { id: opts.runId } : {}),
-        config,
-        configPath,
-        backend,
-        backendDetail: backendDetail(),
-        dataKind: dataset.kind,
-        dataDim: dataset.dim,
-        imageShape: dataset.imageShape,
-      });
+    try {
+      if (opts.resumeDir) {
+        const runDir = resolve(opts.resumeDir);
+        const before = readRunInfo(runDir);
+        writer = RunWriter.reopen(runDir, resumeStep, {
+          backend,
+          backendDetail: backendDetail(),
+          totalSteps: config.training.steps,
+          trainingMs,
+          checkpointStep: resumeStep,
+          resumedAt: [...(before.resumedAt ?? []), resumeStep],
+        });
+      } else {
+        writer = RunWriter.create({
+          runsDir: resolve(opts.runsDir),
+          ...(opts.runId !== undefined ? { id: opts.runId } : {}),
+          config,
+          configPath,
+          backend,
+          backendDetail: backendDetail(),
+          dataKind: dataset.kind,
+          dataDim: dataset.dim,
+          imageShape: dataset.imageShape,
+          // Sampling from the run later needs these, not the data set (which may change or go).
+          output: { shape: dataset.imageShape ? [...dataset.imageShape] : [dataset.dim], denormalize: dataset.affine() },
+        });
+      }
+    } catch (err) {
+      throw ioFailure(err, opts.resumeDir ? { runDir: resolve(opts.resumeDir) } : { runsDir: resolve(opts.runsDir) }) ?? err;
     }
 
     // The classifier-based image metrics apply to MNIST-shaped data only.
@@ -247,16 +316,54 @@ export async function train(opts: TrainOptions): Promise<TrainOutcome> {
     try {
       return await loop.run(resumeStep);
     } catch (err) {
-      // An unexpected failure still leaves a readable run that says what happened.
-      const message = `step ${writer.run.step + 1}: the trainer failed: ${(err as Error).message}`;
-      writer.fail({ kind: 'crash', message, step: writer.run.step + 1 }, writer.run.step);
-      opts.emit({ type: 'finished', status: 'failed', step: writer.run.step, error: message });
-      throw err;
+      throw failRun(writer, err, loop, opts.emit);
     }
   } finally {
     gan.dispose();
     classifier?.dispose();
   }
+}
+
+/**
+ * An unexpected failure while training still leaves a readable run that says what happened:
+ * run.json says failed with the error (the last good checkpoint stays), the host hears it, and the
+ * error returned is what the CLI prints. An I/O fault of the run directory (a RunIoError from
+ * src/runDir/, or any errno error) is one line naming the file and what to do, and says so when
+ * even run.json could not be marked; anything else is a crash, rethrown as it was.
+ */
+function failRun(writer: RunWriter, err: unknown, loop: { done: number; at: number }, emit: TrainOptions['emit']): unknown {
+  const step = Math.max(loop.done, writer.run.step);
+  const at = Math.max(loop.at, step);
+  const fault = toRunIoError(err);
+  const advice = fault ? `${fault.remedy} and resume with gan-studio train --resume ${writer.dir}` : '';
+  const message = fault ? `${fault.message}; ${advice}` : `step ${at}: the trainer failed: ${(err as Error).message}`;
+  let unmarked: RunIoError | undefined;
+  try {
+    writer.fail({ kind: fault ? 'io' : 'crash', message, step: at }, step);
+  } catch (failErr) {
+    unmarked = toRunIoError(failErr);
+    if (!unmarked) throw failErr;
+  }
+  const note = unmarked ? `; ${RUN_FILES.run} could not be marked failed either (${unmarked.code}), so it still says running` : '';
+  const line = fault ? `${fault.message}${note}; ${advice}` : message + note;
+  emit({ type: 'finished', status: 'failed', step, error: line });
+  return fault ? new Error(line, { cause: err }) : err;
+}
+
+/**
+ * An I/O fault while opening the run, as one line: for a run that exists (a resume), like
+ * failRun's; before any run exists, naming the runs folder and how to choose another.
+ * Undefined when `err` is not an I/O fault.
+ */
+function ioFailure(err: unknown, where: { runDir: string } | { runsDir: string }): Error | undefined {
+  const fault = toRunIoError(err);
+  if (!fault) return undefined;
+  if ('runDir' in where) return new Error(`${fault.message}; ${fault.remedy} and resume with gan-studio train --resume ${where.runDir}`, { cause: err });
+  const reason = fault.code === 'EEXIST' && fault.path === where.runsDir ? 'it is a file, not a folder' : fault.reason;
+  return new Error(
+    `cannot create a run in ${where.runsDir}: ${reason} (${fault.code}); ${fault.remedy}, or choose another runs folder with --runs-dir DIR (in VS Code: the ganStudio.runsDir setting)`,
+    { cause: err },
+  );
 }
 
 /** Generated and real images per quality measurement: enough for a 64-dimensional covariance. */
@@ -286,6 +393,9 @@ class TrainingLoop {
   private lastMetricsFlush = 0;
   /** The run's speed: the one estimate that every view shows. */
   private readonly speed = new SpeedMeter();
+  /** The last step completed, and the one being trained or logged: where a failure happened. */
+  done = 0;
+  at = 0;
 
   constructor(
     private readonly config: GanConfig,
@@ -338,6 +448,7 @@ class TrainingLoop {
       this.writeSamples(0);
     }
     let step = startStep;
+    this.done = startStep;
     let stopped = false;
     while (step < total) {
       if (this.opts.shouldStop()) {
@@ -345,6 +456,7 @@ class TrainingLoop {
         break;
       }
       const next = step + 1;
+      this.at = next;
       const isLast = next === total;
       const wantHist = next % logging.histogramsEvery === 0 || isLast;
       const t0 = performance.now();
@@ -353,6 +465,7 @@ class TrainingLoop {
       const bad = firstNonFinite(result);
       if (bad) return this.fail(next, bad);
       step = next;
+      this.done = step;
       this.trainingMs += dt;
       this.speed.tick(step, performance.now());
 
@@ -538,13 +651,16 @@ class TrainingLoop {
   }
 
   private async checkpoint(step: number): Promise<void> {
+    // The logs up to the checkpoint reach the disk before it does: a resume keeps exactly what
+    // was logged up to its checkpoint, so a kill just after the checkpoint must not lose any.
+    this.flushMetrics();
+    this.writer.flushEvents();
     await saveCheckpoint(
       this.writer.dir,
       this.gan,
       { step, rng: this.rng.getState(), trainingMs: Math.round(this.trainingMs) },
       this.config.logging.keepCheckpoints,
     );
-    this.flushMetrics();
     this.writer.checkpointed(step, Math.round(this.trainingMs));
     this.lastRunInfo = performance.now();
     this.emit({ type: 'checkpoint', step });

@@ -7,12 +7,14 @@
  * events in memory and appends them in one write per flush, so a kill leaves at worst one torn
  * record at the end, which TensorBoard (and readEventFile) ignores. Several files in tb/ are read
  * by TensorBoard in name order, which is time order: a resumed run adds a file after the old ones.
+ * A write that fails (a full disk, a read-only file system) throws RunIoError naming the file,
+ * like every write of the run directory, after cutting the file back to its last whole record.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { RUN_FILES } from '../../protocol/runFormat';
-import { removeStaleTemps } from '../durableFiles';
+import { bestEffort, io, removeStaleTemps } from '../durableFiles';
 import { decodeEvent, encodeEvent, FILE_VERSION, type TbEvent, type TbHistogram, type TbImage, type TbValue } from './eventProto';
 import { frameRecord, scanRecords } from './tfRecord';
 
@@ -48,14 +50,21 @@ export function listEventFiles(tbDir: string): string[] {
  */
 function replaceFile(dir: string, path: string, data: Uint8Array): void {
   const tmp = join(dir, `.events-rewrite.tmp-${process.pid}-${tempCounter++}`);
-  const fd = openSync(tmp, 'w');
-  try {
-    writeAll(fd, data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
+  io('write', path, () => {
+    try {
+      const fd = openSync(tmp, 'w');
+      try {
+        writeAll(fd, data);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(tmp, path);
+    } catch (err) {
+      bestEffort(() => rmSync(tmp, { force: true }));
+      throw err;
+    }
+  });
 }
 
 function writeAll(fd: number, data: Uint8Array): void {
@@ -78,6 +87,8 @@ export class TbWriter {
   private pendingBytes = 0;
   private oldestPending = 0;
   private fd: number | undefined;
+  /** Bytes in the file: where a failed write cuts it back to. */
+  private size = 0;
 
   private constructor(
     readonly path: string,
@@ -92,12 +103,12 @@ export class TbWriter {
    */
   static open(runDir: string, nowMs = Date.now()): TbWriter {
     const dir = tbDirOf(runDir);
-    mkdirSync(dir, { recursive: true });
+    io('create', dir, () => mkdirSync(dir, { recursive: true }));
     let seconds = Math.floor(nowMs / 1000);
     for (const name of listEventFiles(dir)) seconds = Math.max(seconds, Number(EVENT_FILE.exec(name)![1]) + 1);
     let path = join(dir, eventFileName(seconds));
     while (existsSync(path)) path = join(dir, eventFileName(++seconds));
-    const writer = new TbWriter(path, openSync(path, 'wx'));
+    const writer = new TbWriter(path, io('create', path, () => openSync(path, 'wx')));
     writer.event({ wallTime: nowMs / 1000, step: 0, fileVersion: FILE_VERSION });
     writer.flush();
     return writer;
@@ -143,23 +154,37 @@ export class TbWriter {
     if (this.pendingBytes >= MAX_BUFFER_BYTES || (this.pending.length > 0 && Date.now() - this.oldestPending >= MAX_BUFFER_AGE_MS)) this.flush();
   }
 
-  /** Appends everything buffered in one write. */
+  /**
+   * Appends everything buffered in one write. When that fails, the file is cut back to its last
+   * whole record (no torn record, and a full disk gets its space back) and RunIoError is thrown;
+   * the events of that write are dropped.
+   */
   flush(): void {
-    if (this.fd === undefined || this.pending.length === 0) return;
+    const fd = this.fd;
+    if (fd === undefined || this.pending.length === 0) return;
     const data = this.pending.length === 1 ? this.pending[0] : concat(this.pending, this.pendingBytes);
     this.pending = [];
     this.pendingBytes = 0;
-    writeAll(this.fd, data);
+    io('write', this.path, () => {
+      try {
+        writeAll(fd, data);
+      } catch (err) {
+        bestEffort(() => ftruncateSync(fd, this.size));
+        throw err;
+      }
+    });
+    this.size += data.length;
   }
 
   /** Flushes and closes the file; later calls do nothing. */
   close(): void {
     if (this.fd === undefined) return;
+    const fd = this.fd;
     try {
       this.flush();
     } finally {
-      closeSync(this.fd);
       this.fd = undefined;
+      io('write', this.path, () => closeSync(fd));
     }
   }
 }
@@ -211,7 +236,7 @@ export function truncateEventFiles(runDir: string, fromStep: number): void {
   removeStaleTemps(dir);
   for (const name of listEventFiles(dir)) {
     const path = join(dir, name);
-    const bytes = readFileSync(path);
+    const bytes = io('read', path, () => readFileSync(path));
     const scan = scanRecords(bytes);
     let changed = scan.truncatedBytes > 0 || scan.badLengthAt !== undefined;
     const kept: Uint8Array[] = [];
@@ -232,7 +257,7 @@ export function truncateEventFiles(runDir: string, fromStep: number): void {
       } else changed = true;
     }
     if (!changed) continue;
-    if (summaries === 0) rmSync(path, { force: true });
+    if (summaries === 0) io('remove', path, () => rmSync(path, { force: true }));
     else replaceFile(dir, path, concat(kept, keptBytes));
   }
 }
