@@ -74,7 +74,7 @@ export function activate(context: vscode.ExtensionContext): GanStudioApi {
   let cancel: (dir: string, runId?: string) => void = () => undefined;
   const sweepPanels = new SweepPanels({ extensionUri: context.extensionUri, runs, panels, log: ui.log, cancel: (dir, runId) => cancel(dir, runId) });
 
-  const services: Services = { extensionUri: context.extensionUri, registry, runs, launcher, ui, panels, diagnostics, sweeps, sweepPanels };
+  const services: Services = { extensionUri: context.extensionUri, state: context.workspaceState, registry, runs, launcher, ui, panels, diagnostics, sweeps, sweepPanels };
   cancel = (dir, runId) => void cancelSweep(services, dir, runId);
   const commands: Command[] = [
     new TrainCommand(services),

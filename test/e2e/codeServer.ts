@@ -184,6 +184,10 @@ export interface StartOptions {
   logFile?: string;
   settings?: Record<string, unknown>;
   startTimeoutMs?: number;
+  /** Variables for code-server and so for the extension host and what it starts (e.g. PATH). */
+  env?: NodeJS.ProcessEnv;
+  /** Keep VS Code's workspace trust (off by default: no trust dialog in the way). */
+  workspaceTrust?: boolean;
 }
 
 export async function startCodeServer(opts: StartOptions): Promise<CodeServer> {
@@ -207,12 +211,12 @@ export async function startCodeServer(opts: StartOptions): Promise<CodeServer> {
     '--user-data-dir', opts.userDataDir,
     '--disable-telemetry',
     '--disable-update-check',
-    '--disable-workspace-trust',
+    ...(opts.workspaceTrust ? [] : ['--disable-workspace-trust']),
     '--disable-getting-started-override',
     '--ignore-last-opened',
     opts.workspace,
   ];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env } });
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, ...opts.env } });
   running.add(child);
   installExitHook();
   child.stdout.pipe(log, { end: false });

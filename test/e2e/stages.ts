@@ -60,7 +60,7 @@ export class Stages {
    * Starts code-server on `workspace`, launches Chromium and opens the workbench in it, as three
    * stages; their logs (code-server's, the browser console's) go to the artifacts.
    */
-  async openWorkbench(opts: { workspace: string; extensionsDir: string; userDataDir: string; settings?: Record<string, unknown> }): Promise<Page> {
+  async openWorkbench(opts: { workspace: string; extensionsDir: string; userDataDir: string; settings?: Record<string, unknown>; env?: NodeJS.ProcessEnv; workspaceTrust?: boolean }): Promise<Page> {
     const server = await this.run('start code-server', 90_000, () =>
       startCodeServer({ ...opts, logFile: join(this.artifacts, 'code-server.log'), startTimeoutMs: 80_000 }),
     );

@@ -366,11 +366,15 @@ test('GAN Studio e2e: from "Train GAN" in the palette to samples, stop and resum
       // ---- 4: the Samples side view ----
       const samplesView = await stage('4 Samples view shows the latest sample', 90_000, async () => {
         await runCommand(p, 'GAN Studio: Focus on Samples View');
-        // code-server sometimes leaves a webview view's outer frame without its content frame (no
-        // error on either side; microsoft/vscode#125993 describes the same blank webviews). A
-        // person would close and reopen the side bar, which gives the view a new frame: so do we,
-        // once, and say so.
-        const frame = await findWebviewFrame(p, '#sample-step', 25_000).catch(async () => {
+        // code-server sometimes leaves a webview view's outer frame without its content frame: the
+        // webview bootstrap (pre/index.html) finds another service worker in control ("Found
+        // unexpected service worker controller", in the browser console) and waits for a
+        // controllerchange that never comes; no GAN Studio code has run in the view yet. Keeping
+        // code-server's own PWA worker out did not stop it (2 blank of 4 runs). A person would close
+        // and reopen the side bar, which gives the view a new frame: so do we, once, and say so
+        // (GAN_STUDIO_E2E_NO_REOPEN=1 fails instead, to measure how often).
+        const frame = await findWebviewFrame(p, '#sample-step', 25_000).catch(async (err: unknown) => {
+          if (process.env.GAN_STUDIO_E2E_NO_REOPEN === '1') throw err;
           say('the Samples view stayed blank for 25 s; closing and reopening the side bar once');
           await runCommand(p, 'View: Close Primary Side Bar');
           await runCommand(p, 'GAN Studio: Focus on Samples View');

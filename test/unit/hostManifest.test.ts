@@ -97,6 +97,7 @@ describe('package.json contributions', () => {
   it('declares limited support for untrusted workspaces and restricts the risky settings', () => {
     assert.equal(pkg.capabilities.untrustedWorkspaces.supported, 'limited');
     assert.deepEqual(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations?.sort(), [
+      'ganStudio.data.allowOutsideWorkspace',
       'ganStudio.runsDir',
       'ganStudio.slurm.extraArgs',
       'ganStudio.slurm.partition',

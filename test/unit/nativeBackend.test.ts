@@ -15,7 +15,7 @@ import { describe, test } from 'node:test';
 import * as v from 'valibot';
 import { backendProbe } from '../../src/protocol/backendProbe';
 import { readRunInfo } from '../../src/runDir/runReader';
-import { findOnPath, installNative, nativePackageDir, npmFailureReason, startTensorBoard } from '../../src/host/native/externalTools';
+import { chooseTensorBoard, findOnPath, installNative, nativePackageDir, npmFailureReason, startTensorBoard } from '../../src/host/native/externalTools';
 import { CLI, ROOT, onlyRun, tinyRingConfig, tmp, writeConfig } from '../helpers/cli';
 
 function cli(args: string[], env: NodeJS.ProcessEnv, cwd = ROOT) {
@@ -170,6 +170,21 @@ describe('Open in TensorBoard: starting the program', () => {
     chmodSync(path, 0o755);
     return path;
   }
+
+  test('chooses the setting, then PATH, then the extension, and otherwise says what is missing', () => {
+    const base = { setting: '', exists: (p: string) => p === '/opt/tb', onPath: undefined, extensionInstalled: false, extensionId: 'ms-toolsai.tensorboard', logdir: '/w/.gan/runs' };
+    assert.deepEqual(chooseTensorBoard({ ...base, setting: '/opt/tb', onPath: '/usr/bin/tensorboard' }), { kind: 'program', exe: '/opt/tb' });
+    assert.deepEqual(chooseTensorBoard({ ...base, onPath: '/usr/bin/tensorboard', extensionInstalled: true }), { kind: 'program', exe: '/usr/bin/tensorboard' });
+    assert.deepEqual(chooseTensorBoard({ ...base, extensionInstalled: true }), { kind: 'extension' });
+    const wrong = chooseTensorBoard({ ...base, setting: '/nope/tensorboard', onPath: '/usr/bin/tensorboard' });
+    assert.equal(wrong.kind, 'missing');
+    assert.match(wrong.kind === 'missing' ? wrong.message : '', /^ganStudio\.tensorboard\.path names "\/nope\/tensorboard", which does not exist; fix the setting, or clear it/);
+    const none = chooseTensorBoard(base);
+    assert.equal(
+      none.kind === 'missing' ? none.message : '',
+      'TensorBoard is not available: no "tensorboard" on PATH (set ganStudio.tensorboard.path if it is elsewhere) and the TensorBoard extension (ms-toolsai.tensorboard) is not installed. Install one (pip install tensorboard), or run: tensorboard --logdir "/w/.gan/runs"',
+    );
+  });
 
   test('finds executables on PATH only when they are executable files', () => {
     const exe = script('tensorboard', '');

@@ -1,7 +1,9 @@
 /** What every command gets, and the shared ways to find the run or config a command is about. */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, realpathSync } from 'node:fs';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import * as vscode from 'vscode';
+import type { GanConfig } from '../../config/ganConfig';
+import { printable } from '../../config/printable';
 import { RUN_FILES } from '../../protocol/runFormat';
 import type { RunPanels } from '../panels/runPanels';
 import type { SweepPanels } from '../panels/sweepPanels';
@@ -20,6 +22,8 @@ export interface Command {
 
 export interface Services {
   extensionUri: vscode.Uri;
+  /** This workspace's memory (e.g. data folders outside it that the person allowed). */
+  state: vscode.Memento;
   registry: SessionRegistry;
   runs: RunStore;
   launcher: TrainerLauncher;
@@ -84,6 +88,52 @@ export async function ensureTrusted(what: string): Promise<boolean> {
   );
   if (choice) void vscode.commands.executeCommand('workbench.trust.manage');
   return false;
+}
+
+const ALLOWED_OUTSIDE_KEY = 'ganStudio.dataOutsideWorkspace.allowed';
+
+/** The data file or folder a config trains on, absolute and with symlinks resolved, if it names one. */
+export function dataLocation(configPath: string, config: Pick<GanConfig, 'data'>): string | undefined {
+  const path = (config.data as { path?: unknown }).path;
+  if (typeof path !== 'string') return undefined;
+  const abs = resolve(dirname(configPath), path);
+  try {
+    return realpathSync(abs);
+  } catch {
+    return abs;
+  }
+}
+
+/**
+ * Training reads the data on behalf of the workspace. When a config names data outside every
+ * workspace folder (`"path": "../../etc/passwd"`), ask once per data location, unless the
+ * ganStudio.data.allowOutsideWorkspace setting says yes.
+ */
+export async function confirmDataLocation(s: Services, configPath: string, config: Pick<GanConfig, 'data'>): Promise<boolean> {
+  const data = dataLocation(configPath, config);
+  if (!data) return true;
+  const folders = (vscode.workspace.workspaceFolders ?? [])
+    .filter((f) => f.uri.scheme === 'file')
+    .map((f) => {
+      try {
+        return realpathSync(f.uri.fsPath);
+      } catch {
+        return f.uri.fsPath;
+      }
+    });
+  if (folders.some((f) => data === f || data.startsWith(f.endsWith(sep) ? f : f + sep))) return true;
+  if (vscode.workspace.getConfiguration('ganStudio').get<boolean>('data.allowOutsideWorkspace', false)) return true;
+  const allowed = s.state.get<string[]>(ALLOWED_OUTSIDE_KEY, []);
+  if (allowed.includes(data)) return true;
+  const choice = await vscode.window.showWarningMessage(
+    `${basename(configPath)} trains on data outside this workspace. Let GAN Studio read it?`,
+    { modal: true, detail: `${printable(data, 300)}\n\nTraining reads this on behalf of the workspace. A config from someone else can name any file on this machine.` },
+    'Allow Once',
+    'Always Allow This Location',
+  );
+  if (choice === 'Always Allow This Location') await s.state.update(ALLOWED_OUTSIDE_KEY, [...allowed, data]);
+  if (!choice) s.ui.log.info(`[data] not training ${configPath}: its data ${printable(data, 300)} is outside the workspace and was not allowed`);
+  return choice !== undefined;
 }
 
 export function errorMessage(err: unknown): string {

@@ -9,7 +9,7 @@ import * as vscode from 'vscode';
 import * as v from 'valibot';
 import { backendProbe, type BackendProbe } from '../../protocol/backendProbe';
 import { findOnPath, installNative } from '../native/externalTools';
-import { errorMessage, type Command, type Services } from './command';
+import { ensureTrusted, errorMessage, type Command, type Services } from './command';
 
 
 export class InstallNativeBackendCommand implements Command {
@@ -33,6 +33,7 @@ export class InstallNativeBackendCommand implements Command {
   }
 
   async execute(): Promise<void> {
+    if (!(await ensureTrusted('Installing the native backend'))) return;
     const log = this.s.ui.log;
     const npm = vscode.workspace.getConfiguration('ganStudio').get<string>('trainer.npmPath', '').trim() || findOnPath('npm');
     if (!npm) {

@@ -5,7 +5,8 @@ import * as vscode from 'vscode';
 import { RUN_FILES } from '../../protocol/runFormat';
 import type { RunEntry } from '../runs/runStore';
 import { TooManyTrainingsError } from '../sessions/sessionRegistry';
-import { errorMessage, ensureTrusted, pickRun, runFromArg, type Command, type Services } from './command';
+import { loadRunConfig } from '../../runDir/runReader';
+import { confirmDataLocation, errorMessage, ensureTrusted, pickRun, runFromArg, type Command, type Services } from './command';
 
 export class ResumeCommand implements Command {
   readonly id = 'ganStudio.resume';
@@ -38,6 +39,15 @@ export class ResumeCommand implements Command {
 
     // The run keeps its own resolved config; the original gan.json may have moved or changed.
     const configPath = existsSync(entry.info.configPath) ? entry.info.configPath : join(entry.dir, RUN_FILES.config);
+    // The trainer resumes with the run's own config and reads its data beside the original gan.json.
+    let config;
+    try {
+      config = loadRunConfig(entry.dir);
+    } catch (err) {
+      void vscode.window.showErrorMessage(`GAN Studio: cannot resume ${entry.info.id}: ${errorMessage(err)}`);
+      return;
+    }
+    if (!(await confirmDataLocation(this.s, entry.info.configPath, config))) return;
     try {
       this.s.launcher.start({ configPath, runsDir: dirname(entry.dir), resumeDir: entry.dir, ...(steps ? { steps } : {}) });
       if (vscode.workspace.getConfiguration('ganStudio').get<boolean>('openDashboardOnTrain', true)) this.s.panels.openRun(entry.dir);

@@ -14,7 +14,7 @@ import type { SweepEntry } from '../runs/runStore';
 import { SweepSession } from '../sessions/sweepSession';
 import { isSweepNode } from '../views/runsTree';
 import { checkConfig, findConfig } from './trainCommand';
-import { ensureTrusted, errorMessage, type Command, type Services } from './command';
+import { confirmDataLocation, ensureTrusted, errorMessage, type Command, type Services } from './command';
 
 /** Whether a gan.json's text has a sweep block (read as it is on disk or in its editor). */
 export function hasSweepBlock(uri: vscode.Uri): boolean {
@@ -56,7 +56,9 @@ export class RunSweepCommand implements Command {
     if (!uri) return;
     const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
     if (open?.isDirty && !(await open.save())) return;
-    if (!checkConfig(uri, this.s)) return;
+    const config = checkConfig(uri, this.s);
+    if (!config) return;
+    if (!(await confirmDataLocation(this.s, uri.fsPath, config))) return;
     const checked = validateConfigText(readFileSync(uri.fsPath, 'utf8'), fileChecksFor(uri));
     if (!checked.sweep) {
       void vscode.window.showInformationMessage(`GAN Studio: ${vscode.workspace.asRelativePath(uri)} has no "sweep" block; Train GAN trains it once.`, 'Train GAN').then((c) => c && vscode.commands.executeCommand('ganStudio.train', uri));

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { workspaceRunsDirs } from '../runs/runsLocation';
-import { findOnPath, startTensorBoard, type TensorBoardProcess } from '../native/externalTools';
+import { chooseTensorBoard, findOnPath, startTensorBoard, type TensorBoardProcess } from '../native/externalTools';
 import { ensureTrusted, errorMessage, runFromArg, type Command, type Services } from './command';
 
 const TB_EXTENSION = 'ms-toolsai.tensorboard';
@@ -47,29 +47,31 @@ export class OpenTensorBoardCommand implements Command, vscode.Disposable {
       await this.show(running);
       return;
     }
-    const setting = vscode.workspace.getConfiguration('ganStudio').get<string>('tensorboard.path', '').trim();
-    const settingMissing = setting !== '' && !existsSync(setting);
-    const exe = setting && !settingMissing ? setting : findOnPath('tensorboard');
-    if (exe) {
+    const choice = chooseTensorBoard({
+      setting: vscode.workspace.getConfiguration('ganStudio').get<string>('tensorboard.path', ''),
+      exists: existsSync,
+      onPath: findOnPath('tensorboard'),
+      extensionInstalled: vscode.extensions.getExtension(TB_EXTENSION) !== undefined,
+      extensionId: TB_EXTENSION,
+      logdir,
+    });
+    if (choice.kind === 'program') {
       // TensorBoard is a program of the user's, but it reads the workspace's files on its behalf.
       if (!(await ensureTrusted('Starting TensorBoard'))) return;
-      await this.startServer(exe, logdir);
+      await this.startServer(choice.exe, logdir);
       return;
     }
-    if (vscode.extensions.getExtension(TB_EXTENSION)) {
+    if (choice.kind === 'extension') {
       // The extension asks for the folder itself; say which one.
       void vscode.env.clipboard.writeText(logdir);
       void vscode.window.showInformationMessage(`GAN Studio: the TensorBoard extension asks for a log folder: choose ${logdir} (copied to the clipboard).`);
       await vscode.commands.executeCommand(TB_EXTENSION_COMMAND);
       return;
     }
-    const choice = await vscode.window.showErrorMessage(
-      `GAN Studio: TensorBoard is not available: ${settingMissing ? `ganStudio.tensorboard.path names "${setting}", which does not exist; ` : ''}no "tensorboard" on PATH${setting ? '' : ' (set ganStudio.tensorboard.path if it is elsewhere)'} and the TensorBoard extension (${TB_EXTENSION}) is not installed. Install one (pip install tensorboard), or run: tensorboard --logdir "${logdir}"`,
-      'Install the Extension',
-      'Copy Command',
-    );
-    if (choice === 'Install the Extension') void vscode.commands.executeCommand('workbench.extensions.search', TB_EXTENSION);
-    else if (choice === 'Copy Command') void vscode.env.clipboard.writeText(`tensorboard --logdir "${logdir}"`);
+    const answer = await vscode.window.showErrorMessage(`GAN Studio: ${choice.message}`, 'Install the Extension', 'Copy Command', 'Open Settings');
+    if (answer === 'Install the Extension') void vscode.commands.executeCommand('workbench.extensions.search', TB_EXTENSION);
+    else if (answer === 'Copy Command') void vscode.env.clipboard.writeText(`tensorboard --logdir "${logdir}"`);
+    else if (answer === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'ganStudio.tensorboard.path');
   }
 
   private async startServer(exe: string, logdir: string): Promise<void> {

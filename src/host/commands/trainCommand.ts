@@ -5,7 +5,8 @@ import { formatProblem, validateConfigText } from '../../config/validateConfig';
 import { fileChecksFor, GAN_CONFIG_EXCLUDE, GAN_CONFIG_GLOB, isGanConfigPath } from '../editor/ganFiles';
 import { runsDirForConfig } from '../runs/runsLocation';
 import { TooManyTrainingsError } from '../sessions/sessionRegistry';
-import { ensureTrusted, errorMessage, type Command, type Services } from './command';
+import type { GanConfig } from '../../config/ganConfig';
+import { confirmDataLocation, ensureTrusted, errorMessage, type Command, type Services } from './command';
 
 export class TrainCommand implements Command {
   readonly id = 'ganStudio.train';
@@ -23,7 +24,9 @@ export class TrainCommand implements Command {
       void vscode.window.showWarningMessage(`GAN Studio: ${vscode.workspace.asRelativePath(uri)} has unsaved changes that could not be saved; training was not started.`);
       return;
     }
-    if (!checkConfig(uri, this.s)) return;
+    const config = checkConfig(uri, this.s);
+    if (!config) return;
+    if (!(await confirmDataLocation(this.s, configPath, config))) return;
 
     const running = this.s.registry.byConfig(configPath);
     if (running.length > 0) {
@@ -57,18 +60,22 @@ export class TrainCommand implements Command {
   }
 }
 
-/** Shows the problems of an invalid config and returns false; the trainer would refuse it anyway. */
-export function checkConfig(uri: vscode.Uri, s: Services): boolean {
+/**
+ * The config when it is valid; otherwise shows its problems and returns undefined (the trainer
+ * would refuse it anyway).
+ */
+export function checkConfig(uri: vscode.Uri, s: Services): GanConfig | undefined {
   let text: string;
   try {
     const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
     text = doc ? doc.getText() : readFileSync(uri.fsPath, 'utf8');
   } catch (err) {
     void vscode.window.showErrorMessage(`GAN Studio: cannot read ${uri.fsPath}: ${errorMessage(err)}`);
-    return false;
+    return undefined;
   }
-  const errors = validateConfigText(text, fileChecksFor(uri)).problems.filter((p) => p.severity === 'error');
-  if (errors.length === 0) return true;
+  const checked = validateConfigText(text, fileChecksFor(uri));
+  const errors = checked.problems.filter((p) => p.severity === 'error');
+  if (errors.length === 0 && checked.config) return checked.config;
   const file = vscode.workspace.asRelativePath(uri);
   for (const p of errors) s.ui.log.error(formatProblem(file, p));
   const more = errors.length > 1 ? ` (and ${errors.length - 1} more problem${errors.length > 2 ? 's' : ''})` : '';
@@ -85,7 +92,7 @@ export function checkConfig(uri: vscode.Uri, s: Services): boolean {
     }
     void vscode.commands.executeCommand('workbench.actions.view.problems');
   });
-  return false;
+  return undefined;
 }
 
 /** The active editor's gan.json, the only one in the workspace, or one the person picks. */

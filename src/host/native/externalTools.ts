@@ -104,6 +104,27 @@ export function installNative(o: NativeInstallOptions): Promise<NativeInstallRes
   });
 }
 
+export type TensorBoardChoice = { kind: 'program'; exe: string } | { kind: 'extension' } | { kind: 'missing'; message: string };
+
+/**
+ * Which TensorBoard "Open in TensorBoard" uses: the ganStudio.tensorboard.path setting when set
+ * (a wrong one is reported, not silently replaced), else `tensorboard` on PATH, else the
+ * TensorBoard extension; otherwise a message that says what is missing and how to get it.
+ */
+export function chooseTensorBoard(o: { setting: string; exists: (p: string) => boolean; onPath: string | undefined; extensionInstalled: boolean; extensionId: string; logdir: string }): TensorBoardChoice {
+  const setting = o.setting.trim();
+  if (setting) {
+    if (o.exists(setting)) return { kind: 'program', exe: setting };
+    return { kind: 'missing', message: `ganStudio.tensorboard.path names "${setting}", which does not exist; fix the setting, or clear it to use tensorboard from PATH or the TensorBoard extension` };
+  }
+  if (o.onPath) return { kind: 'program', exe: o.onPath };
+  if (o.extensionInstalled) return { kind: 'extension' };
+  return {
+    kind: 'missing',
+    message: `TensorBoard is not available: no "tensorboard" on PATH (set ganStudio.tensorboard.path if it is elsewhere) and the TensorBoard extension (${o.extensionId}) is not installed. Install one (pip install tensorboard), or run: tensorboard --logdir "${o.logdir}"`,
+  };
+}
+
 export interface TensorBoardProcess {
   readonly url: string;
   readonly logdir: string;

@@ -3,7 +3,7 @@
  * (sweep.json and its trials' run directories) after `ready`, and again, at most once a second,
  * whenever a file of the workspace's runs changes. Restored after a reload by a serializer.
  */
-import { resolve } from 'node:path';
+import { resolve, sep } from 'node:path';
 import * as vscode from 'vscode';
 import { parseWebviewMessage, type HostToWebview } from '../../protocol/webviewProtocol';
 import { readSweepView } from '../../runDir/sweepDir';
@@ -94,6 +94,14 @@ class SweepPanel {
     );
   }
 
+  /** A trial of this panel's sweep (its run folder lies in the sweep folder); other runs are not its to open. */
+  private trialDir(runId: string): string | undefined {
+    const dir = this.ctx.runs.byId(runId)?.dir;
+    if (dir && resolve(dir).startsWith(resolve(this.dir) + sep)) return dir;
+    this.ctx.log.warn(`[webview ${this.panel.title}] ignored a request for ${JSON.stringify(printable(runId, 80))}, which is not a trial of this sweep`);
+    return undefined;
+  }
+
   private receive(raw: unknown): void {
     const parsed = parseWebviewMessage(raw);
     if (!parsed.ok) {
@@ -107,13 +115,13 @@ class SweepPanel {
         this.post();
         break;
       case 'openDashboard': {
-        const dir = this.ctx.runs.byId(msg.runId)?.dir;
+        const dir = this.trialDir(msg.runId);
         if (dir) this.ctx.panels.openRun(dir);
         else void this.panel.webview.postMessage({ type: 'error', message: `${msg.runId} has not started yet, so it has no dashboard.` });
         break;
       }
       case 'compareRuns': {
-        const dirs = msg.runIds.map((id) => this.ctx.runs.byId(id)?.dir).filter((d): d is string => d !== undefined);
+        const dirs = msg.runIds.map((id) => this.trialDir(id)).filter((d): d is string => d !== undefined);
         if (dirs.length >= 2) this.ctx.panels.openCompare(dirs);
         break;
       }

@@ -32,6 +32,12 @@ export interface SweepEntry {
 }
 
 const REFRESH_DEBOUNCE_MS = 250;
+/**
+ * While any run trains (here or in another process), the store also rereads the runs this often.
+ * File watchers may lag by seconds or drop events (code-server's did, and the Runs view then
+ * showed step 400 of a run at step 3000); this bounds how stale the view can be.
+ */
+const POLL_WHILE_RUNNING_MS = 2000;
 
 export class RunStore implements vscode.Disposable {
   private entries: RunEntry[] = [];
@@ -39,6 +45,7 @@ export class RunStore implements vscode.Disposable {
   private watchers: vscode.Disposable[] = [];
   private disposables: vscode.Disposable[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private poll: NodeJS.Timeout | undefined;
   /** Runs dirs outside the workspace setting that sessions of this window wrote to. */
   private extraDirs = new Set<string>();
   private readonly _onDidChange = new vscode.EventEmitter<void>();
@@ -144,6 +151,12 @@ export class RunStore implements vscode.Disposable {
     this.entries = all;
     this.sweepEntries = sweeps.sort((a, b) => b.sweep.createdAt.localeCompare(a.sweep.createdAt));
     void vscode.commands.executeCommand('setContext', 'ganStudio.hasRuns', all.length > 0);
+    const training = all.some((e) => e.info.status === 'running' && !e.interrupted) || sweeps.some((sw) => sw.sweep.status === 'running');
+    if (training && !this.poll) this.poll = setInterval(() => this.scheduleRefresh(), POLL_WHILE_RUNNING_MS);
+    if (!training && this.poll) {
+      clearInterval(this.poll);
+      this.poll = undefined;
+    }
     this._onDidChange.fire();
   }
 
@@ -178,6 +191,7 @@ export class RunStore implements vscode.Disposable {
 
   dispose(): void {
     if (this.timer) clearTimeout(this.timer);
+    if (this.poll) clearInterval(this.poll);
     for (const d of [...this.watchers.splice(0), ...this.disposables.splice(0)]) d.dispose();
   }
 }

@@ -150,7 +150,14 @@ export class GeneratorServers {
     let server = this.servers.get(key);
     if (!server || server.exited) {
       this.evict();
-      const s = new Server(key, this.spawn(resolve(runDir), checkpoint), this.opts, () => {
+      let proc: TrainerProcess;
+      try {
+        proc = this.spawn(resolve(runDir), checkpoint);
+      } catch (err) {
+        // The launcher refuses (Restricted Mode, a missing build): say why, start nothing.
+        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      }
+      const s = new Server(key, proc, this.opts, () => {
         if (this.servers.get(key) === s) this.servers.delete(key);
       });
       server = s;

@@ -15,6 +15,12 @@ export interface LaunchOptions {
   steps?: number;
 }
 
+export class RestrictedModeError extends Error {
+  constructor() {
+    super('GAN Studio starts no process in Restricted Mode: training, sampling and the latent explorer of a saved run read the workspace\'s files. Trust the workspace to use them.');
+  }
+}
+
 export class TrainerLauncher {
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -36,8 +42,14 @@ export class TrainerLauncher {
     return vscode.Uri.joinPath(this.extensionUri, 'dist', 'cli.js').fsPath;
   }
 
-  /** The trainer bundle; throws an Error meant for a person when the build is missing. */
+  /**
+   * The trainer bundle; throws an Error meant for a person when the build is missing, or when the
+   * workspace is untrusted: every GAN Studio process (training, sweeps, a checkpoint's generator,
+   * sampling, exports) reads the workspace's configs and runs, so none starts in Restricted Mode.
+   * The commands say so before they get here; this is the one place that makes sure.
+   */
   private bundle(): string {
+    if (!vscode.workspace.isTrusted) throw new RestrictedModeError();
     const cli = this.cliPath;
     if (!existsSync(cli)) throw new Error(`The trainer bundle is missing (${cli}); run "npm run build" in the extension folder.`);
     return cli;

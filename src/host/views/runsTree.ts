@@ -6,6 +6,7 @@ import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import type { RunEntry, RunStore } from '../runs/runStore';
 import type { SessionRegistry } from '../sessions/sessionRegistry';
+import type { TrainingSession } from '../sessions/trainingSession';
 import { formatDuration } from '../../analysis/progress';
 import { backendNote } from '../../analysis/backendNote';
 import { mdText } from '../markdown';
@@ -44,6 +45,9 @@ interface PendingTrialNode {
 
 type TreeNode = RunNode | SweepNode | PendingTrialNode;
 
+/** How often the tree redraws for a live run's progress. */
+const LIVE_REDRAW_MS = 1000;
+
 export class RunsTree implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
   private readonly _onDidChange = new vscode.EventEmitter<void>();
   readonly onDidChangeTreeData = this._onDidChange.event;
@@ -59,10 +63,29 @@ export class RunsTree implements vscode.TreeDataProvider<TreeNode>, vscode.Dispo
       this._onDidChange,
       this.view,
       runs.onDidChange(() => this._onDidChange.fire()),
-      // Step counts move with progress, but the tree only needs the coarse picture: refresh on
-      // state changes, not on every step.
-      registry.onDidChange(() => this._onDidChange.fire()),
+      registry.onDidChange((session) => {
+        this._onDidChange.fire();
+        // A live run's step comes from its session, which reports ten times a second: redraw at
+        // most once a second, whatever the file watcher does.
+        if (!this.followed.has(session)) {
+          this.followed.add(session);
+          session.onDidProgress(() => this.throttledRedraw());
+          void session.ended.then(() => this.followed.delete(session));
+        }
+      }),
+      { dispose: () => this.redrawTimer && clearTimeout(this.redrawTimer) },
     ];
+  }
+
+  private readonly followed = new WeakSet<TrainingSession>();
+  private redrawTimer: NodeJS.Timeout | undefined;
+
+  private throttledRedraw(): void {
+    if (this.redrawTimer) return;
+    this.redrawTimer = setTimeout(() => {
+      this.redrawTimer = undefined;
+      this._onDidChange.fire();
+    }, LIVE_REDRAW_MS);
   }
 
   getChildren(element?: TreeNode): TreeNode[] {
