@@ -32,6 +32,8 @@ export const RUN_FILES = {
   trainerLog: 'trainer.log',
   /** TensorBoard event files, events.out.tfevents.* (src/runDir/tensorboard/). */
   tbDir: 'tb',
+  /** What happened to the run besides training: live edits, pauses, manual steps (events.jsonl). */
+  events: 'events.jsonl',
 } as const;
 
 export const RUN_STATUSES = ['running', 'completed', 'stopped', 'failed'] as const;
@@ -130,6 +132,10 @@ export const runInfo = v.object({
   error: v.optional(runError),
   /** The trainer process, while it trains. */
   pid: v.optional(positive),
+  /** A fork: the run and checkpoint step it continues from (its config.json is the parent's effective config there). */
+  parent: v.optional(v.object({ runId: text, runDir: text, step: count })),
+  /** The layers of each network that have weights, in order, as the per-layer norms name them ("1 dense"). */
+  layers: v.optional(v.object({ generator: v.array(text), discriminator: v.array(text) })),
 });
 export interface RunInfo extends v.InferOutput<typeof runInfo> {}
 
@@ -173,6 +179,14 @@ export const metricRecord = v.object({
   dGradNorm: measure,
   stepMs: measure,
   examplesPerSec: measure,
+  /**
+   * Per-layer L2 norms (one per entry of run.json `layers`) of the gradients each network's last
+   * update applied, and of its weights after the step.
+   */
+  gLayerGradNorms: v.optional(v.array(measure)),
+  dLayerGradNorms: v.optional(v.array(measure)),
+  gLayerWeightNorms: v.optional(v.array(measure)),
+  dLayerWeightNorms: v.optional(v.array(measure)),
 });
 export interface MetricRecord extends v.InferOutput<typeof metricRecord> {}
 
@@ -187,6 +201,8 @@ export const histogramRecord = v.pipe(
     /** Counts per bin; both arrays have the same length. Values outside [lo, hi] go to the end bins. */
     real: bins,
     fake: bins,
+    /** Set (the event's seq) when a manual D or G step drew it: D's outputs on fixed batches, not training's. */
+    manual: v.optional(count),
   }),
   v.check((h) => h.hi > h.lo, 'expected lo<hi'),
   v.check((h) => h.real.length > 0 && h.real.length === h.fake.length, 'real and fake must have the same number of bins'),
@@ -230,6 +246,8 @@ const sampleFields = {
   kind: v.picklist(['image-grid', 'points2d']),
   rows: positive,
   cols: positive,
+  /** Set (the event's seq) when a manual D or G step drew it rather than a training step. */
+  manual: v.optional(count),
 };
 export const sampleRecord = v.object(sampleFields);
 export interface SampleRecord extends v.InferOutput<typeof sampleRecord> {}
@@ -254,8 +272,19 @@ export const samplePoints2D = v.pipe(
     /** D's output on a regular grid over `bounds`, row-major from (xMin, yMin). */
     heatmap: v.object({ nx: count, ny: count, values: v.array(measure) }),
     bounds: v.object({ xMin: finite, xMax: finite, yMin: finite, yMax: finite }),
+    /**
+     * Where G's loss pushes each generated point: −∂L_G/∂x in data units, flat like `fake` (one
+     * vector per point). Measured at sample steps and after manual steps; absent in older runs.
+     */
+    push: v.optional(flatPoints),
+    /** ∇ₓ of D's displayed output on a coarse regular grid over `bounds`, row-major, flat [dx, dy, …]. */
+    field: v.optional(v.object({ nx: count, ny: count, values: flatPoints })),
+    /** Set when a manual D or G step (event `seq`) produced this picture rather than a training step. */
+    manual: v.optional(v.object({ seq: count, kind: v.picklist(['dStep', 'gStep']) })),
   }),
   v.check((p) => p.heatmap.values.length === p.heatmap.nx * p.heatmap.ny, 'the heatmap must hold nx × ny values'),
+  v.check((p) => p.push === undefined || p.push.length === p.fake.length, 'push must hold one vector per generated point'),
+  v.check((p) => p.field === undefined || p.field.values.length === 2 * p.field.nx * p.field.ny, 'the field must hold nx × ny vectors'),
 );
 export interface SamplePoints2D extends v.InferOutput<typeof samplePoints2D> {}
 
@@ -281,6 +310,8 @@ export const checkpointState = v.object({
   optimizers: v.object({ generator: text, discriminator: text }),
   /** Generator EMA weights are saved as a third model when enabled. */
   hasEma: v.boolean(),
+  /** How many lines of events.jsonl had been applied: a resume replays the rest at their steps. */
+  events: v.optional(count, 0),
 });
 export interface CheckpointState extends v.InferOutput<typeof checkpointState> {}
 
@@ -291,3 +322,50 @@ export function stepFileName(step: number, ext: string): string {
 export function checkpointDirName(step: number): string {
   return `step-${String(step).padStart(6, '0')}`;
 }
+
+/**
+ * The settings a run can change while it trains or is paused (and a fork can start with): JSON
+ * pointers into the config. Anything else shapes the networks or the data, which a checkpoint
+ * fixes.
+ */
+export const EDITABLE_POINTERS = [
+  '/training/generatorOptimizer/learningRate',
+  '/training/discriminatorOptimizer/learningRate',
+  '/training/generatorOptimizer/beta1',
+  '/training/generatorOptimizer/beta2',
+  '/training/discriminatorOptimizer/beta1',
+  '/training/discriminatorOptimizer/beta2',
+  '/training/dStepsPerGStep',
+  '/training/labelSmoothing',
+  '/loss/gradientPenalty',
+] as const;
+export const editablePointer = v.picklist(EDITABLE_POINTERS);
+export type EditablePointer = v.InferOutput<typeof editablePointer>;
+
+/** Who asked: the dashboard, a command (palette, status bar, keys), the CLI, or a fork's --set. */
+export const eventSource = v.picklist(['dashboard', 'command', 'cli', 'fork']);
+export type EventSource = v.InferOutput<typeof eventSource>;
+
+const eventFields = {
+  /** Position in events.jsonl, from 0: the order events are applied in. */
+  seq: count,
+  /** Training steps completed when it happened: it applies before step `step + 1`. */
+  step: count,
+  /** Epoch milliseconds. */
+  time: finite,
+  source: eventSource,
+};
+
+/**
+ * One line of events.jsonl. An edit changes one setting from then on; a pause and a continue only
+ * mark time; a manual D step (dStep) or G step (gStep) is one update of one network between
+ * training steps, with what it measured; `step` is a training step taken by hand while paused
+ * (the step numbered `step + 1`).
+ */
+export const runEvent = v.variant('kind', [
+  v.object({ kind: v.literal('edit'), ...eventFields, pointer: editablePointer, old: finite, value: finite }),
+  v.object({ kind: v.picklist(['pause', 'continue', 'step']), ...eventFields }),
+  v.object({ kind: v.literal('dStep'), ...eventFields, dLoss: measure, dReal: measure, dFake: measure }),
+  v.object({ kind: v.literal('gStep'), ...eventFields, gLoss: measure }),
+]);
+export type RunEvent = v.InferOutput<typeof runEvent>;

@@ -6,7 +6,7 @@
 import * as v from 'valibot';
 import { checkMessage, count, finite, integer, measure, positive, text, type Checked } from './fields';
 import { generatedFields, latentFields, shapeHoldsData, zHoldsCount } from './generation';
-import { backendName, histogramRecord, metricRecord, qualityRecord, runInfo, runStatus, sampleRecord } from './runFormat';
+import { backendName, eventSource, histogramRecord, metricRecord, qualityRecord, runEvent, runInfo, runStatus, sampleRecord } from './runFormat';
 
 // ---- Host → trainer
 
@@ -17,8 +17,22 @@ export interface StopRequest extends v.InferOutput<typeof stopRequest> {}
 export const generateRequest = v.pipe(v.object({ type: v.literal('generate'), requestId: integer, ...latentFields }), zHoldsCount());
 export interface GenerateRequest extends v.InferOutput<typeof generateRequest> {}
 
-export const hostToTrainer = v.variant('type', [stopRequest, generateRequest]);
-export type HostToTrainer = StopRequest | GenerateRequest;
+/** Hold the training between steps (its state stays in memory), or let it go on. */
+export const pauseRequest = v.object({ type: v.literal('pause'), source: eventSource });
+export interface PauseRequest extends v.InferOutput<typeof pauseRequest> {}
+export const continueRequest = v.object({ type: v.literal('continue'), source: eventSource });
+export interface ContinueRequest extends v.InferOutput<typeof continueRequest> {}
+
+/** While paused: one D update (dStep), one G update (gStep), or one full training step (step). */
+export const manualStepRequest = v.object({ type: v.literal('manualStep'), kind: v.picklist(['dStep', 'gStep', 'step']), source: eventSource });
+export interface ManualStepRequest extends v.InferOutput<typeof manualStepRequest> {}
+
+/** Change one setting from the next update on (src/config/liveEdits.ts checks pointer and value). */
+export const editRequest = v.object({ type: v.literal('edit'), pointer: v.pipe(text, v.maxLength(200)), value: finite, source: eventSource });
+export interface EditRequest extends v.InferOutput<typeof editRequest> {}
+
+export const hostToTrainer = v.variant('type', [stopRequest, generateRequest, pauseRequest, continueRequest, manualStepRequest, editRequest]);
+export type HostToTrainer = StopRequest | GenerateRequest | PauseRequest | ContinueRequest | ManualStepRequest | EditRequest;
 
 // ---- Trainer → host
 
@@ -66,6 +80,18 @@ export interface QualityMessage extends v.InferOutput<typeof qualityMessage> {}
 export const checkpointMessage = v.object({ type: v.literal('checkpoint'), step: count });
 export interface CheckpointMessage extends v.InferOutput<typeof checkpointMessage> {}
 
+/** The training was paused or goes on again (after the event that says so). */
+export const pausedMessage = v.object({ type: v.literal('paused'), paused: v.boolean(), step: count });
+export interface PausedMessage extends v.InferOutput<typeof pausedMessage> {}
+
+/** A line the trainer appended to events.jsonl. */
+export const eventMessage = v.object({ type: v.literal('event'), event: runEvent });
+export interface EventMessage extends v.InferOutput<typeof eventMessage> {}
+
+/** A control request the trainer did not carry out, and why (a bad edit, a D step while running). */
+export const controlRefusedMessage = v.object({ type: v.literal('controlRefused'), command: v.picklist(['edit', 'dStep', 'gStep', 'step']), message: text });
+export interface ControlRefusedMessage extends v.InferOutput<typeof controlRefusedMessage> {}
+
 /** Free text for the trainer log (the output channel); nothing reads facts out of it. */
 export const logMessage = v.object({ type: v.literal('log'), level: v.picklist(['info', 'warn', 'error']), message: text });
 export interface LogMessage extends v.InferOutput<typeof logMessage> {}
@@ -108,6 +134,9 @@ export const trainerToHost = v.variant('type', [
   samplesMessage,
   qualityMessage,
   checkpointMessage,
+  pausedMessage,
+  eventMessage,
+  controlRefusedMessage,
   logMessage,
   generatedMessage,
   generateFailedMessage,

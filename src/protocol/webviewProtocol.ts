@@ -6,8 +6,8 @@
 import * as v from 'valibot';
 import type { GanConfig } from '../config/ganConfig';
 import { alarm } from './alarms';
-import { checkMessage, count, integer, runId, text, type Checked } from './fields';
-import { histogramRecord, METRIC_KEYS, metricRecord, qualityRecord, runInfo, runStatus, sampleView, type MetricKey } from './runFormat';
+import { checkMessage, count, finite, integer, runId, text, type Checked } from './fields';
+import { editablePointer, histogramRecord, METRIC_KEYS, metricRecord, qualityRecord, runEvent, runInfo, runStatus, sampleView, type MetricKey } from './runFormat';
 import { generatedFields, latentFields, shapeHoldsData, zHoldsCount } from './generation';
 import { sweepView } from './sweepFormat';
 
@@ -16,6 +16,14 @@ import { sweepView } from './sweepFormat';
  * cross postMessage as blocks of memory rather than as 100 000 separately cloned numbers.
  */
 export type MetricColumns = { step: Float64Array; wallMs: Float64Array } & Record<MetricKey, Float64Array>;
+
+/** Per-layer norms by layer (run.json `layers`), each column aligned with the metrics' steps. */
+export interface LayerNormColumns {
+  gGrad: Float64Array[];
+  dGrad: Float64Array[];
+  gWeight: Float64Array[];
+  dWeight: Float64Array[];
+}
 
 const COLUMN_KEYS = ['step', 'wallMs', ...METRIC_KEYS] as const;
 
@@ -54,6 +62,15 @@ export const runSnapshot = v.object({
   alarms: v.array(alarm),
   /** Steps of the complete checkpoints in checkpoints/, oldest first (the latent explorer loads them). */
   checkpoints: steps,
+  /** events.jsonl: live edits, pauses and manual steps, in order (the charts' markers). */
+  events: v.optional(v.array(runEvent)),
+  /** Whether the run's trainer is paused now (live runs only). */
+  paused: v.optional(v.boolean()),
+  /**
+   * The per-layer norm columns, aligned with `metrics.step`: one Float64Array per layer for each of
+   * the four norms (NaN where a record had none). Absent when the run logged none.
+   */
+  layerNorms: v.optional(v.custom<LayerNormColumns>((x) => typeof x === 'object' && x !== null, 'expected layer norm columns')),
 });
 export interface RunSnapshot extends v.InferOutput<typeof runSnapshot> {}
 
@@ -73,6 +90,10 @@ export const appendMessage = v.object({
   samples: v.optional(v.array(sampleView)),
   /** Checkpoints written since the snapshot. */
   checkpoints: v.optional(steps),
+  /** Events the trainer recorded since. */
+  events: v.optional(v.array(runEvent)),
+  /** The trainer paused or went on. */
+  paused: v.optional(v.boolean()),
 });
 export interface AppendMessage extends v.InferOutput<typeof appendMessage> {}
 
@@ -147,7 +168,37 @@ export interface CompareRunsMessage extends v.InferOutput<typeof compareRunsMess
 export const cancelSweepMessage = v.object({ type: v.literal('cancelSweep'), sweepId: runId, runId: v.optional(runId) });
 export interface CancelSweepMessage extends v.InferOutput<typeof cancelSweepMessage> {}
 
-export const webviewToHost = v.variant('type', [readyMessage, stopRunMessage, resumeRunMessage, selectRunMessage, openDashboardMessage, generateSamplesRequest, webviewLogMessage, compareRunsMessage, cancelSweepMessage]);
+/** Playing by hand: pause, continue, and while paused one D step, one G step or one full step. */
+export const controlRunMessage = v.object({ type: v.literal('control'), runId, action: v.picklist(['pause', 'continue', 'dStep', 'gStep', 'step']) });
+export interface ControlRunMessage extends v.InferOutput<typeof controlRunMessage> {}
+
+/** A live edit of one setting of the live run (the trainer checks the value and may refuse it). */
+export const editRunMessage = v.object({ type: v.literal('edit'), runId, pointer: editablePointer, value: finite });
+export interface EditRunMessage extends v.InferOutput<typeof editRunMessage> {}
+
+/** Fork the run at one of its checkpoints, with edits, into a new run that trains. */
+export const forkRunMessage = v.object({
+  type: v.literal('fork'),
+  runId,
+  step: count,
+  sets: v.pipe(v.array(v.object({ pointer: editablePointer, value: finite })), v.maxLength(20)),
+});
+export interface ForkRunMessage extends v.InferOutput<typeof forkRunMessage> {}
+
+export const webviewToHost = v.variant('type', [
+  readyMessage,
+  stopRunMessage,
+  resumeRunMessage,
+  selectRunMessage,
+  openDashboardMessage,
+  generateSamplesRequest,
+  webviewLogMessage,
+  compareRunsMessage,
+  cancelSweepMessage,
+  controlRunMessage,
+  editRunMessage,
+  forkRunMessage,
+]);
 export type WebviewToHost = v.InferOutput<typeof webviewToHost>;
 
 /** The one check of what a webview says: it is not trusted with anything but these shapes. */

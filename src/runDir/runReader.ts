@@ -17,17 +17,19 @@ import {
   metricRecord,
   qualityRecord,
   RUN_FILES,
+  runEvent,
   runInfo,
   sampleRecord,
   type CheckpointPointer,
   type HistogramRecord,
+  type RunEvent,
   type MetricRecord,
   type QualityRecord,
   type RunInfo,
   type SampleRecord,
   type SampleView,
 } from '../protocol/runFormat';
-import type { MetricColumns, RunSnapshot } from '../protocol/webviewProtocol';
+import type { LayerNormColumns, MetricColumns, RunSnapshot } from '../protocol/webviewProtocol';
 import { readJsonl } from './durableFiles';
 
 /** A run directory (or one of its files) that cannot be read; the message names the file. */
@@ -88,6 +90,11 @@ export function readMetrics(runDir: string): MetricRecord[] {
 export function readHistograms(runDir: string): HistogramRecord[] {
   return readJsonl(join(runDir, RUN_FILES.histograms), histogramRecord);
 }
+/** The run's events (live edits, pauses, manual steps) in the order they were applied. */
+export function readEvents(runDir: string): RunEvent[] {
+  return readJsonl(join(runDir, RUN_FILES.events), runEvent);
+}
+
 export function readQuality(runDir: string): QualityRecord[] {
   return readJsonl(join(runDir, RUN_FILES.quality), qualityRecord);
 }
@@ -151,6 +158,18 @@ export function toColumns(records: readonly MetricRecord[]): MetricColumns {
   return cols;
 }
 
+/** The per-layer norms of the records as columns by layer, or undefined when the run logged none. */
+export function toLayerColumns(records: readonly MetricRecord[], layers: RunInfo['layers']): LayerNormColumns | undefined {
+  if (!layers || !records.some((r) => r.gLayerGradNorms)) return undefined;
+  const make = (count: number, pick: (r: MetricRecord) => number[] | undefined) => Array.from({ length: count }, (_, layer) => Float64Array.from(records, (r) => pick(r)?.[layer] ?? NaN));
+  return {
+    gGrad: make(layers.generator.length, (r) => r.gLayerGradNorms),
+    dGrad: make(layers.discriminator.length, (r) => r.dLayerGradNorms),
+    gWeight: make(layers.generator.length, (r) => r.gLayerWeightNorms),
+    dWeight: make(layers.discriminator.length, (r) => r.dLayerWeightNorms),
+  };
+}
+
 /** Run directories below runsDir, newest first, skipping anything unreadable. */
 export function listRuns(runsDir: string): { dir: string; info: RunInfo }[] {
   if (!existsSync(runsDir)) return [];
@@ -184,10 +203,20 @@ export function readSnapshot(runDir: string, toSrc: (absPath: string) => string)
   } else if (existsSync(realPoints)) {
     realSamples = { step: 0, file: 'samples/real.json', kind: 'points2d', rows: 1, cols: 1, src: toSrc(realPoints) };
   }
+  const metrics = readMetrics(runDir);
+  const layerNorms = toLayerColumns(metrics, run.layers);
+  let events: RunEvent[] = [];
+  try {
+    events = readEvents(runDir);
+  } catch {
+    // A damaged events.jsonl costs the markers, not the dashboard.
+  }
   return {
     run,
     config,
-    metrics: toColumns(readMetrics(runDir)),
+    metrics: toColumns(metrics),
+    ...(layerNorms ? { layerNorms } : {}),
+    events,
     histograms: readHistograms(runDir),
     quality: readQuality(runDir),
     samples,

@@ -22,6 +22,7 @@ import {
   type BackendName,
   type DataKind,
   type HistogramRecord,
+  type RunEvent,
   type MetricRecord,
   type QualityRecord,
   type RunError,
@@ -90,6 +91,8 @@ export class RunWriter {
     output?: RunOutput;
     /** The run's folder name; default <name>-<date>-<time>, made unique. */
     id?: string;
+    /** The layers the per-layer norms of metrics.jsonl name. */
+    layers?: RunInfo['layers'];
   }): RunWriter {
     makeDirs(opts.runsDir);
     const base = opts.id ?? `${slug(opts.config.name)}-${timestamp(new Date())}`;
@@ -125,6 +128,7 @@ export class RunWriter {
       dataDim: opts.dataDim,
       ...(opts.imageShape ? { imageShape: opts.imageShape } : {}),
       ...(output ? { output } : {}),
+      ...(opts.layers ? { layers: opts.layers } : {}),
       step: 0,
       totalSteps: opts.config.training.steps,
       checkpointStep: 0,
@@ -141,7 +145,7 @@ export class RunWriter {
   }
 
   /** Re-opens a run to resume it; everything logged after `fromStep` is dropped so curves join. */
-  static reopen(dir: string, fromStep: number, patch: Pick<RunInfo, 'backend' | 'backendDetail' | 'totalSteps' | 'trainingMs' | 'checkpointStep' | 'resumedAt'>): RunWriter {
+  static reopen(dir: string, fromStep: number, patch: Pick<RunInfo, 'backend' | 'backendDetail' | 'totalSteps' | 'trainingMs' | 'checkpointStep' | 'resumedAt' | 'layers'>): RunWriter {
     // What a kill (or a failed write) left half-written; tb/ is cleaned with its event files.
     for (const sub of ['', RUN_FILES.samplesDir, RUN_FILES.checkpointsDir]) removeStaleTemps(join(dir, sub));
     const info = readRunInfo(dir);
@@ -152,7 +156,7 @@ export class RunWriter {
     const samplesDir = join(dir, RUN_FILES.samplesDir);
     if (existsSync(samplesDir)) {
       for (const name of readdirSync(samplesDir)) {
-        const m = /^step-(\d+)\./.exec(name);
+        const m = /^step-(\d+)[.-]/.exec(name);
         if (m && Number(m[1]) > fromStep) io('remove', join(samplesDir, name), () => rmSync(join(samplesDir, name), { force: true }));
       }
     }
@@ -217,6 +221,11 @@ export class RunWriter {
     if (!this.tb) return;
     for (const r of records) this.tb.values(r.step, metricValues(r), r.time);
     this.tb.maybeFlush();
+  }
+
+  /** One line of events.jsonl (live edits, pauses, manual steps); not part of TensorBoard's log. */
+  appendEvent(event: RunEvent): void {
+    appendJsonl(join(this.dir, RUN_FILES.events), [event]);
   }
 
   appendHistogram(record: HistogramRecord): void {

@@ -14,6 +14,7 @@ import { parseHostToTrainer, type GenerateRequest, type MetricsMessage, type Pro
 // The trainer (and with it tfjs) loads only for the commands that train or sample, so that
 // `validate` and `--help` start in a fraction of the time.
 import type { GenerateFn, TrainOutcome } from './trainer';
+import { TrainerControl } from './control';
 import { InputError } from './inputError';
 // Only node:fs: validate stays fast.
 import { fileKindAt, readConfigFile } from './data/safeFiles';
@@ -29,6 +30,7 @@ const HELP: Record<string, string> = {
 Usage:
   gan-studio train <gan.json> [--steps N] [--runs-dir DIR] [--backend B] [--set /ptr=value ...]
   gan-studio train --resume <runDir> [--steps N]
+  gan-studio fork <runDir> [--step N] [--set /ptr=value ...] [--steps N] [--runs-dir DIR]
   gan-studio sweep <gan.json> [--executor local|slurm] [--parallel N] [--runs-dir DIR] [--dry-run]
   gan-studio sweep --resume <sweepDir> | --cancel <sweepDir> [--trial N]
   gan-studio validate <gan.json>
@@ -56,6 +58,25 @@ Options:
   --set /ptr=value set a field on top of the gan.json (repeatable); the value is JSON
                    when it parses as JSON: --set /seed=7 --set /loss/type='"hinge"'
   --run-id ID      name the run folder ID instead of <name>-<date>-<time>
+  --ipc            speak the GAN Studio protocol on the IPC channel (used by the extension)
+  -q, --quiet      print only the final summary`,
+  fork: `gan-studio fork <runDir> [options]
+
+Makes a new run that continues from a checkpoint of runDir, with edits, and
+trains it. Its config.json is the parent's effective config at that checkpoint
+(config.json with the events up to it), its run.json names the parent and the
+step, and each --set is an edit event at the fork step in its events.jsonl. A
+fork without --set continues exactly as the parent did. The last line printed
+names the new run folder.
+
+Options:
+  --step N         fork from the checkpoint of step N (default: the latest)
+  --set /ptr=value change a setting at the fork step (repeatable): the learning
+                   rates and Adam betas under /training/generatorOptimizer and
+                   /training/discriminatorOptimizer, /training/dStepsPerGStep,
+                   /training/labelSmoothing, /loss/gradientPenalty
+  --steps N        train the fork to step N (default: the parent's total)
+  --runs-dir DIR   where the fork's folder goes (default: beside the parent)
   --ipc            speak the GAN Studio protocol on the IPC channel (used by the extension)
   -q, --quiet      print only the final summary`,
   validate: `gan-studio validate <gan.json>
@@ -172,6 +193,8 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'train':
       return trainCommand(rest);
+    case 'fork':
+      return forkCommand(rest);
     case 'validate':
       return validateCommand(rest);
     case 'sample':
@@ -219,7 +242,27 @@ function validateCommand(args: string[]): number {
   return EXIT_OK;
 }
 
-async function trainCommand(args: string[]): Promise<number> {
+async function forkCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse(
+    args,
+    { step: { type: 'string' }, set: { type: 'string', multiple: true }, steps: { type: 'string' }, 'runs-dir': { type: 'string' }, ipc: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' } },
+    'fork',
+  );
+  if (positionals.length !== 1) throw new UsageError('fork takes one run directory (see "gan-studio fork --help")');
+  const { createFork } = await import('./fork');
+  const steps = intArg('steps', values.steps as string | undefined);
+  const forkDir = createFork(positionals[0], {
+    ...(values.step !== undefined ? { step: intArg('step', values.step as string) } : {}),
+    ...(values.set ? { sets: parseSets(values.set as string[]) } : {}),
+    ...(steps !== undefined ? { steps } : {}),
+    ...(values['runs-dir'] !== undefined ? { runsDir: values['runs-dir'] as string } : {}),
+  });
+  const code = await trainCommand(['--resume', forkDir, ...(values.ipc ? ['--ipc'] : []), ...(values.quiet ? ['--quiet'] : [])], { fork: true });
+  process.stdout.write(`${relative(process.cwd(), forkDir) || forkDir}\n`);
+  return code;
+}
+
+async function trainCommand(args: string[], internal: { fork?: boolean } = {}): Promise<number> {
   const { values, positionals } = parse(
     args,
     {
@@ -250,7 +293,9 @@ async function trainCommand(args: string[]): Promise<number> {
   const quiet = Boolean(values.quiet);
 
   let stopRequested = false;
+  const control = new TrainerControl();
   const requestStop = () => {
+    control.interrupt();
     if (stopRequested) {
       // A second Ctrl+C means now: the last checkpoint is on disk and run.json stays readable.
       process.stderr.write('\nstopping immediately\n');
@@ -262,18 +307,25 @@ async function trainCommand(args: string[]): Promise<number> {
   process.on('SIGINT', requestStop);
   process.on('SIGTERM', () => {
     stopRequested = true;
+    control.interrupt();
   });
   let generate: GenerateFn | undefined;
   if (ipc) {
     process.on('message', (raw: unknown) => {
       const m = parseHostToTrainer(raw);
-      if (!m.ok) refuse(raw, m.reason);
-      else if (m.value.type === 'stop') stopRequested = true;
-      else answerGenerate(m.value, generate);
+      if (!m.ok) return refuse(raw, m.reason);
+      const r = m.value;
+      if (r.type === 'stop') {
+        stopRequested = true;
+        control.interrupt();
+      } else if (r.type === 'generate') answerGenerate(r, generate);
+      else if (r.type === 'manualStep') control.push({ type: 'manual', kind: r.kind, source: r.source });
+      else control.push(r);
     });
     // The host went away: finish cleanly rather than train for nobody.
     process.on('disconnect', () => {
       stopRequested = true;
+      control.interrupt();
     });
   }
 
@@ -293,6 +345,8 @@ async function trainCommand(args: string[]): Promise<number> {
     ...(runId !== undefined ? { runId } : {}),
     emit,
     shouldStop: () => stopRequested,
+    control,
+    ...(internal.fork ? { fork: true } : {}),
     onGenerator: (g) => {
       generate = g;
     },
@@ -419,7 +473,7 @@ async function serveCommand(args: string[]): Promise<number> {
     const m = parseHostToTrainer(raw);
     if (!m.ok) refuse(raw, m.reason);
     else if (m.value.type === 'generate') answerGenerate(m.value, g.generate);
-    else process.exit(EXIT_OK);
+    else if (m.value.type === 'stop') process.exit(EXIT_OK);
   });
   await new Promise<void>((r) => process.on('disconnect', () => r()));
   return EXIT_OK;

@@ -36,13 +36,38 @@ export interface ReplicaPeer {
   discriminatorPart(real: Float32Array, z: Float32Array, n: number, seed: number, wantOutputs: boolean): Promise<RemotePart>;
   generatorPart(z: Float32Array, n: number, seed: number): Promise<RemotePart>;
   setWeights(which: 'd' | 'g', flat: Float32Array): void;
+  /** A live edit: the settings its shares are computed with (label smoothing, the penalty's weight). */
+  setConfig(config: GanConfig): void;
   close(): void;
+}
+
+/** Per-layer L2 norms of both networks (the layers of Gan.layerNames), taken at one step. */
+export interface LayerNorms {
+  gGrad: number[];
+  gWeight: number[];
+  dGrad: number[];
+  dWeight: number[];
 }
 
 export interface StepResult {
   stats: StepStats;
   /** D's displayed outputs on the last real and fake batch, when asked for (histograms). */
   outputs?: { real: Float32Array; fake: Float32Array };
+  /** Per-layer gradient norms of each network's last update and weight norms after it, when asked for. */
+  norms?: LayerNorms;
+}
+
+/** What one discriminator update measured (stats unless asked not to). */
+export interface DUpdate {
+  stats?: Omit<StepStats, 'gLoss' | 'gGradNorm'>;
+  outputs?: { real: Float32Array; fake: Float32Array };
+  gradNorms?: number[];
+}
+
+/** What one generator update measured. */
+export interface GUpdate {
+  stats: Pick<StepStats, 'gLoss' | 'gGradNorm'>;
+  gradNorms?: number[];
 }
 
 function makeOptimizer(o: OptimizerConfig): tf.Optimizer {
@@ -56,8 +81,43 @@ function makeOptimizer(o: OptimizerConfig): tf.Optimizer {
   }
 }
 
+/**
+ * Sets an optimizer's hyperparameters in place, keeping its slots. tfjs reads Adam's and RMSProp's
+ * as plain fields at each update; SGD and momentum keep the rate as a tensor behind setters.
+ */
+function retune(opt: tf.Optimizer, o: OptimizerConfig): void {
+  const fields = opt as unknown as Record<string, unknown> & { setLearningRate?: (lr: number) => void; setMomentum?: (m: number) => void };
+  if (typeof fields.setLearningRate === 'function') fields.setLearningRate(o.learningRate);
+  else fields.learningRate = o.learningRate;
+  if (o.type === 'adam') {
+    fields.beta1 = o.beta1;
+    fields.beta2 = o.beta2;
+  }
+}
+
 function trainableVars(model: tfl.LayersModel): tf.Variable[] {
   return model.trainableWeights.map((w) => w.read() as tf.Variable);
+}
+
+/** ‖t‖² of each tensor, as one 1-D tensor. */
+function squaredNorms(tensors: tf.Tensor[]): tf.Tensor1D {
+  return tf.stack(tensors.map((t) => tf.sum(tf.square(t)))) as tf.Tensor1D;
+}
+
+/**
+ * For each trainable variable of a model (in trainableWeights order), the index of its layer among
+ * the layers that have trainable weights, and those layers' names ("2 Dense").
+ */
+function layersOf(model: tfl.LayersModel): { layerOf: number[]; names: string[] } {
+  const layerOf: number[] = [];
+  const names: string[] = [];
+  for (const layer of model.layers) {
+    const count = layer.trainableWeights.length;
+    if (count === 0) continue;
+    names.push(`${names.length + 1} ${layer.getClassName()}`);
+    for (let i = 0; i < count; i++) layerOf.push(names.length - 1);
+  }
+  return { layerOf, names };
 }
 
 function globalNorm(grads: tf.Tensor[]): tf.Scalar {
@@ -140,24 +200,52 @@ export class Gan {
   readonly dOptimizer: tf.Optimizer;
   private readonly gVars: tf.Variable[];
   private readonly dVars: tf.Variable[];
+  private readonly gLayerOf: number[];
+  private readonly dLayerOf: number[];
+  /** The layers with trainable weights, in order: what the per-layer norms are indexed by. */
+  readonly layerNames: { generator: string[]; discriminator: string[] };
   private readonly peers: ReplicaPeer[] = [];
+  private settings: GanConfig;
 
   /** `replica`: a worker's copy, which only computes gradients (no EMA generator). */
   constructor(
-    readonly config: GanConfig,
+    config: GanConfig,
     readonly data: DataShape,
     replica = false,
   ) {
+    this.settings = config;
     this.generator = buildGenerator(config.generator, data);
     this.discriminator = buildDiscriminator(config.discriminator, data);
     this.gVars = trainableVars(this.generator);
     this.dVars = trainableVars(this.discriminator);
+    const g = layersOf(this.generator);
+    const d = layersOf(this.discriminator);
+    this.gLayerOf = g.layerOf;
+    this.dLayerOf = d.layerOf;
+    this.layerNames = { generator: g.names, discriminator: d.names };
     this.gOptimizer = makeOptimizer(config.training.generatorOptimizer);
     this.dOptimizer = makeOptimizer(config.training.discriminatorOptimizer);
     if (config.training.ema > 0 && !replica) {
       this.emaGenerator = buildGenerator(config.generator, data);
       this.emaGenerator.setWeights(this.generator.getWeights());
     }
+  }
+
+  /** The settings in effect: the run's config with its live edits so far. */
+  get config(): GanConfig {
+    return this.settings;
+  }
+
+  /**
+   * Applies a live edit (liveEdits.ts): the new settings take effect from the next update, in the
+   * optimizers (learning rates, Adam's betas) and in every replica. Only settings that leave the
+   * networks' shapes alone may change.
+   */
+  setConfig(config: GanConfig): void {
+    this.settings = config;
+    retune(this.gOptimizer, config.training.generatorOptimizer);
+    retune(this.dOptimizer, config.training.discriminatorOptimizer);
+    for (const p of this.peers) p.setConfig(config);
   }
 
   get batchShape(): number[] {
@@ -179,58 +267,60 @@ export class Gan {
    * worker gets a seed per share, derived from this generator's state without drawing from it, for
    * what its networks draw themselves (dropout masks, the penalty's mix).
    */
-  async step(nextReal: () => Float32Array, rng: Rng, wantOutputs: boolean): Promise<StepResult> {
-    const { training } = this.config;
-    const B = training.batchSize;
+  async step(nextReal: () => Float32Array, rng: Rng, wantOutputs: boolean, wantNorms = false): Promise<StepResult> {
+    const k = this.config.training.dStepsPerGStep;
+    let d: DUpdate | undefined;
+    for (let i = 0; i < k; i++) {
+      const last = i === k - 1;
+      d = await this.dUpdate(nextReal, rng, last && wantOutputs, last && wantNorms, last);
+    }
+    const g = await this.gUpdate(rng, wantNorms);
+    const result: StepResult = { stats: { ...d!.stats!, ...g.stats } };
+    if (d!.outputs) result.outputs = d!.outputs;
+    if (wantNorms) result.norms = { dGrad: d!.gradNorms!, dWeight: this.layerWeightNorms('d'), gGrad: g.gradNorms!, gWeight: this.layerWeightNorms('g') };
+    return result;
+  }
+
+  /**
+   * One discriminator update on a fresh real batch and a fresh latent batch (a D step). `wantStats`
+   * reads its losses and D's mean outputs back (the last update of a training step, or a manual
+   * one); `wantOutputs` D's outputs themselves; `wantNorms` the per-layer gradient norms.
+   */
+  async dUpdate(nextReal: () => Float32Array, rng: Rng, wantOutputs: boolean, wantNorms: boolean, wantStats = true): Promise<DUpdate> {
+    const B = this.config.training.batchSize;
     const latentDim = this.config.generator.latentDim;
     const rowSize = this.batchShape.reduce((a, b) => a * b, 1);
-    const n = shares(B, 1 + this.peers.length);
-    const offsets = n.map((_, i) => n.slice(0, i).reduce((a, b) => a + b, 0));
-    const slice = (a: Float32Array, row: number, i: number) => a.slice(offsets[i] * row, (offsets[i] + n[i]) * row);
-    let dPacked: tf.Tensor | undefined;
-    let outputs: { real: Float32Array; fake: Float32Array } | undefined;
-
-    for (let k = 0; k < training.dStepsPerGStep; k++) {
-      const last = k === training.dStepsPerGStep - 1;
-      const real = nextReal();
-      const z = this.latent(B, rng);
-      const remote = this.peers.map((p, i) => p.discriminatorPart(slice(real, rowSize, i + 1), slice(z, latentDim, i + 1), n[i + 1], rng.derive(2 * i), last && wantOutputs));
-      const local = this.discriminatorPart(real.subarray(0, n[0] * rowSize), z.subarray(0, n[0] * latentDim), n[0], last && wantOutputs);
-      const parts = await settle(remote, local);
-      const packed = tf.tidy(() => {
-        const grads = this.average(local.grads, parts.map((p) => p.grads), n, this.dVars);
-        this.dOptimizer.applyGradients(named(this.dVars, grads));
-        // [n·dLoss, n·dLossReal, n·dLossFake, n·gp, ΣD(x), ΣD(G(z)), correct calls] summed over shares, then ‖∇‖.
-        return last ? tf.concat([tf.addN([local.sums, ...parts.map((p) => tf.tensor1d(p.sums))]), tf.reshape(globalNorm(grads), [1])]) : undefined;
-      });
-      if (packed) dPacked = packed;
-      if (last && wantOutputs && local.outputs) {
-        outputs = {
-          real: concatFloat([local.outputs.real.dataSync() as Float32Array, ...parts.map((p) => p.outputs!.real)]),
-          fake: concatFloat([local.outputs.fake.dataSync() as Float32Array, ...parts.map((p) => p.outputs!.fake)]),
-        };
-      }
-      disposePart(local);
-      this.broadcast('d');
-    }
-
+    const { n, slice } = this.split(B);
+    const real = nextReal();
     const z = this.latent(B, rng);
-    const remote = this.peers.map((p, i) => p.generatorPart(slice(z, latentDim, i + 1), n[i + 1], rng.derive(2 * i + 1)));
-    const local = this.generatorPart(z.subarray(0, n[0] * latentDim), n[0]);
+    // G runs in training mode to make D's fakes, which moves its batch-norm statistics; a D update
+    // leaves all of G as it was, so those are put back (they only matter when sampling).
+    const gStats = this.generator.nonTrainableWeights.map((w) => tf.keep(tf.clone(w.read())));
+    const remote = this.peers.map((p, i) => p.discriminatorPart(slice(real, rowSize, i + 1), slice(z, latentDim, i + 1), n[i + 1], rng.derive(2 * i), wantOutputs));
+    const local = this.discriminatorPart(real.subarray(0, n[0] * rowSize), z.subarray(0, n[0] * latentDim), n[0], wantOutputs);
     const parts = await settle(remote, local);
-    const gPacked = tf.tidy(() => {
-      const grads = this.average(local.grads, parts.map((p) => p.grads), n, this.gVars);
-      this.gOptimizer.applyGradients(named(this.gVars, grads));
-      return tf.concat([tf.addN([local.sums, ...parts.map((p) => tf.tensor1d(p.sums))]), tf.reshape(globalNorm(grads), [1])]);
+    const packed = tf.tidy(() => {
+      const grads = this.average(local.grads, parts.map((p) => p.grads), n, this.dVars);
+      this.dOptimizer.applyGradients(named(this.dVars, grads));
+      // [n·dLoss, n·dLossReal, n·dLossFake, n·gp, ΣD(x), ΣD(G(z)), correct calls] summed over shares, then ‖∇‖, then ‖∇‖² per variable.
+      if (!wantStats) return undefined;
+      return tf.concat([tf.addN([local.sums, ...parts.map((p) => tf.tensor1d(p.sums))]), tf.reshape(globalNorm(grads), [1]), ...(wantNorms ? [squaredNorms(grads)] : [])]);
     });
+    const out: DUpdate = {};
+    if (wantOutputs && local.outputs) {
+      out.outputs = {
+        real: concatFloat([local.outputs.real.dataSync() as Float32Array, ...parts.map((p) => p.outputs!.real)]),
+        fake: concatFloat([local.outputs.fake.dataSync() as Float32Array, ...parts.map((p) => p.outputs!.fake)]),
+      };
+    }
     disposePart(local);
-    this.broadcast('g');
-    if (this.emaGenerator) this.updateEma();
-
-    const d = dPacked!.dataSync();
-    const g = gPacked.dataSync();
-    const result: StepResult = {
-      stats: {
+    this.generator.nonTrainableWeights.forEach((w, i) => w.write(gStats[i]));
+    tf.dispose(gStats);
+    this.broadcast('d');
+    if (packed) {
+      const d = packed.dataSync();
+      packed.dispose();
+      out.stats = {
         dLoss: d[0] / B,
         dLossReal: d[1] / B,
         dLossFake: d[2] / B,
@@ -239,13 +329,56 @@ export class Gan {
         dFake: d[5] / B,
         dAccuracy: d[6] / (2 * B),
         dGradNorm: d[7],
-        gLoss: g[0] / B,
-        gGradNorm: g[1],
-      },
-    };
-    if (outputs) result.outputs = outputs;
-    tf.dispose([dPacked!, gPacked]);
-    return result;
+      };
+      if (wantNorms) out.gradNorms = this.byLayer('d', d.subarray(8));
+    }
+    return out;
+  }
+
+  /** One generator update on a fresh latent batch (a G step), then the EMA generator's. */
+  async gUpdate(rng: Rng, wantNorms: boolean): Promise<GUpdate> {
+    const B = this.config.training.batchSize;
+    const latentDim = this.config.generator.latentDim;
+    const { n, slice } = this.split(B);
+    const z = this.latent(B, rng);
+    const remote = this.peers.map((p, i) => p.generatorPart(slice(z, latentDim, i + 1), n[i + 1], rng.derive(2 * i + 1)));
+    const local = this.generatorPart(z.subarray(0, n[0] * latentDim), n[0]);
+    const parts = await settle(remote, local);
+    const gPacked = tf.tidy(() => {
+      const grads = this.average(local.grads, parts.map((p) => p.grads), n, this.gVars);
+      this.gOptimizer.applyGradients(named(this.gVars, grads));
+      return tf.concat([tf.addN([local.sums, ...parts.map((p) => tf.tensor1d(p.sums))]), tf.reshape(globalNorm(grads), [1]), ...(wantNorms ? [squaredNorms(grads)] : [])]);
+    });
+    disposePart(local);
+    this.broadcast('g');
+    if (this.emaGenerator) this.updateEma();
+    const g = gPacked.dataSync();
+    gPacked.dispose();
+    return { stats: { gLoss: g[0] / B, gGradNorm: g[1] }, ...(wantNorms ? { gradNorms: this.byLayer('g', g.subarray(2)) } : {}) };
+  }
+
+  /** Near-equal shares of a batch of B rows, one per replica, and a slicer for flat row data. */
+  private split(B: number): { n: number[]; slice: (a: Float32Array, row: number, i: number) => Float32Array } {
+    const n = shares(B, 1 + this.peers.length);
+    const offsets = n.map((_, i) => n.slice(0, i).reduce((a, b) => a + b, 0));
+    return { n, slice: (a, row, i) => a.slice(offsets[i] * row, (offsets[i] + n[i]) * row) };
+  }
+
+  /** Per-layer L2 norms from per-variable squared norms (in the network's variable order). */
+  private byLayer(which: 'd' | 'g', squared: ArrayLike<number>): number[] {
+    const layerOf = which === 'd' ? this.dLayerOf : this.gLayerOf;
+    const sums = new Array<number>(this.layerNames[which === 'd' ? 'discriminator' : 'generator'].length).fill(0);
+    for (let i = 0; i < layerOf.length; i++) sums[layerOf[i]] += squared[i];
+    return sums.map(Math.sqrt);
+  }
+
+  /** Per-layer L2 norms of one network's trainable weights. */
+  layerWeightNorms(which: 'd' | 'g'): number[] {
+    const vars = which === 'd' ? this.dVars : this.gVars;
+    const sq = tf.tidy(() => squaredNorms(vars));
+    const values = sq.dataSync();
+    sq.dispose();
+    return this.byLayer(which, values);
   }
 
   /**
@@ -394,6 +527,28 @@ export class Gan {
     return tf.tidy(() => {
       const out = this.discriminator.apply(tf.tensor(x, [n, ...this.batchShape]), { training: false }) as tf.Tensor;
       return displayedOutput(this.config.loss.type, out).dataSync() as Float32Array;
+    });
+  }
+
+  /**
+   * −∂L_G/∂x at each of n flat normalised samples x: the direction G's loss pushes each of its
+   * samples (per sample, not divided by the batch), in normalised units. D is applied in
+   * inference mode, as for the heatmap.
+   */
+  generatorPush(x: Float32Array, n: number): Float32Array {
+    return tf.tidy(() => {
+      const xs = tf.tensor(x, [n, ...this.batchShape]);
+      const lossOf = (t: tf.Tensor) => tf.mul<tf.Scalar>(generatorLoss(this.config.loss.type, this.discriminator.apply(t, { training: false }) as tf.Tensor), n);
+      return tf.neg(tf.grad(lossOf)(xs)).dataSync() as Float32Array;
+    });
+  }
+
+  /** ∇ₓ of D's displayed output at each of n flat normalised points, in normalised units. */
+  discriminatorGradient(x: Float32Array, n: number): Float32Array {
+    return tf.tidy(() => {
+      const xs = tf.tensor(x, [n, ...this.batchShape]);
+      const shown = (t: tf.Tensor) => tf.sum<tf.Scalar>(displayedOutput(this.config.loss.type, this.discriminator.apply(t, { training: false }) as tf.Tensor));
+      return tf.grad(shown)(xs).dataSync() as Float32Array;
     });
   }
 

@@ -41,6 +41,9 @@ async function handle(msg: ToReplica): Promise<void> {
     case 'weights':
       g.setFlatWeights(msg.which, msg.flat);
       return;
+    case 'config':
+      g.setConfig(msg.config);
+      return;
     case 'd': {
       // What this share's networks draw themselves (dropout masks, the penalty's mix) comes from
       // a seed the training process drew, so runs repeat and resume exactly.

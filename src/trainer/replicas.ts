@@ -20,6 +20,7 @@ import type { RemotePart, ReplicaPeer } from './gan';
 export type ToReplica =
   | { type: 'init'; config: GanConfig; data: DataShape; backend: BackendName; wasmDir?: string }
   | { type: 'weights'; which: 'd' | 'g'; flat: Float32Array }
+  | { type: 'config'; config: GanConfig }
   | { type: 'd'; real: Float32Array; z: Float32Array; n: number; seed: number; wantOutputs: boolean }
   | { type: 'g'; z: Float32Array; n: number; seed: number };
 
@@ -129,6 +130,10 @@ export class WorkerReplica implements ReplicaPeer {
 
   setWeights(which: 'd' | 'g', flat: Float32Array): void {
     if (!this.failure) this.worker.postMessage({ type: 'weights', which, flat } satisfies ToReplica);
+  }
+
+  setConfig(config: GanConfig): void {
+    if (!this.failure) this.worker.postMessage({ type: 'config', config } satisfies ToReplica);
   }
 
   close(): void {

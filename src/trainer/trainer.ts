@@ -22,13 +22,17 @@ import { withValueAt } from '../config/pointers';
 import { quote } from '../config/quote';
 import { describeOverrides, type Overrides } from '../analysis/sweepPlan';
 import { isImageData, lossUsesProbability, type BackendChoice, type GanConfig, type GanJson } from '../config/ganConfig';
-import { loadRunConfig, processAlive, readRunInfo } from '../runDir/runReader';
+import { loadRunConfig, processAlive, readEvents, readRunInfo } from '../runDir/runReader';
+import { EditError, applyEdit, effectiveConfig } from '../analysis/liveEdits';
+import type { ControlCommand, ManualKind, TrainerControl } from './control';
 import {
   RUN_FILES,
   stepFileName,
   type HistogramRecord,
   type MetricRecord,
   type QualityRecord,
+  type EventSource,
+  type RunEvent,
   type RunStatus,
   type SamplePoints2D,
   type SampleRecord,
@@ -38,7 +42,7 @@ import { backendDetail, initBackend } from './backend';
 import { checkpointPath, cleanStaleCheckpoints, loadCheckpoint, saveCheckpoint } from './checkpoint';
 import { loadDataset, DataError, type Dataset } from './data/dataset';
 import { fileKindAt, readConfigFile } from './data/safeFiles';
-import { Gan, shares, type StepResult } from './gan';
+import { Gan, shares, type LayerNorms, type StepResult } from './gan';
 import { WorkerReplica, resolveWorkers } from './replicas';
 import { Rng, installAsMathRandom } from './rng';
 import { RunWriter } from '../runDir/runWriter';
@@ -68,6 +72,10 @@ export interface TrainOptions {
   shouldStop: () => boolean;
   /** Receives a function that generates from the live generator (the latent explorer). */
   onGenerator?: (generate: GenerateFn) => void;
+  /** Pause, manual steps and live edits (control.ts); without it the run only trains. */
+  control?: TrainerControl;
+  /** The run in resumeDir is a new fork (fork.ts): it has no samples of its own yet. */
+  fork?: boolean;
 }
 
 /** Latent vectors (flat [n, latentDim]) → samples in the data's units (pixels 0..255 for images). */
@@ -186,6 +194,8 @@ export async function train(opts: TrainOptions): Promise<TrainOutcome> {
   let configPath: string;
   let configText: string | undefined;
   let resumeStep = 0;
+  let events: RunEvent[] = [];
+  let eventsApplied = 0;
   if (opts.resumeDir) {
     const runDir = resolve(opts.resumeDir);
     let info;
@@ -238,6 +248,15 @@ export async function train(opts: TrainOptions): Promise<TrainOutcome> {
       rng.setState(state.rng);
       resumeStep = state.step;
       trainingMs = state.trainingMs;
+      // The checkpoint holds the state after its first `state.events` events; the settings are
+      // the starting config's with those edits, and the loop replays the rest at their steps.
+      try {
+        events = readEvents(runDir);
+      } catch (err) {
+        throw new InputError((err as Error).message);
+      }
+      eventsApplied = Math.min(state.events, events.length);
+      gan.setConfig(effectiveConfig(config, events, eventsApplied));
       if (config.training.steps <= resumeStep) {
         throw new InputError(`${runDir}: already at step ${resumeStep} of ${config.training.steps}; pass --steps N with N > ${resumeStep} to train further`);
       }
@@ -267,7 +286,8 @@ export async function train(opts: TrainOptions): Promise<TrainOutcome> {
           totalSteps: config.training.steps,
           trainingMs,
           checkpointStep: resumeStep,
-          resumedAt: [...(before.resumedAt ?? []), resumeStep],
+          resumedAt: opts.fork ? before.resumedAt : [...(before.resumedAt ?? []), resumeStep],
+          layers: gan.layerNames,
         });
       } else {
         writer = RunWriter.create({
@@ -282,6 +302,7 @@ export async function train(opts: TrainOptions): Promise<TrainOutcome> {
           imageShape: dataset.imageShape,
           // Sampling from the run later needs these, not the data set (which may change or go).
           output: { shape: dataset.imageShape ? [...dataset.imageShape] : [dataset.dim], denormalize: dataset.affine() },
+          layers: gan.layerNames,
         });
       }
     } catch (err) {
@@ -291,7 +312,7 @@ export async function train(opts: TrainOptions): Promise<TrainOutcome> {
     // The classifier-based image metrics apply to MNIST-shaped data only.
     const shape = dataset.imageShape;
     classifier = shape && shape[0] === 28 && shape[1] === 28 && shape[2] === 1 ? await loadClassifier() : undefined;
-    const loop = new TrainingLoop(config, dataset, gan, rng, writer, opts, trainingMs, classifier);
+    const loop = new TrainingLoop(config, dataset, gan, rng, writer, opts, trainingMs, classifier, { all: events, applied: eventsApplied });
     opts.onGenerator?.((z, n) => ({
       data: Array.from(dataset.denormalize(gan.generate(z, n))),
       shape: [n, ...(dataset.imageShape ?? [dataset.dim])],
@@ -396,6 +417,12 @@ class TrainingLoop {
   /** The last step completed, and the one being trained or logged: where a failure happened. */
   done = 0;
   at = 0;
+  /** Every event of the run, in order (events.jsonl); those from `replayFrom` on are yet to replay. */
+  private readonly events: RunEvent[];
+  private replayFrom: number;
+  private paused = false;
+  /** A fixed real batch (normalised) for D's outputs after a manual step. */
+  private readonly probeReal: Float32Array;
 
   constructor(
     private readonly config: GanConfig,
@@ -406,8 +433,12 @@ class TrainingLoop {
     private readonly opts: TrainOptions,
     private trainingMs: number,
     classifier?: Classifier,
+    events: { all: RunEvent[]; applied: number } = { all: [], applied: 0 },
   ) {
     const log = config.logging;
+    this.events = [...events.all];
+    this.replayFrom = events.applied;
+    this.probeReal = data.batch(Math.min(PROBE_ROWS, config.training.batchSize * 4), new Rng(log.latentSeed + 4));
     // Samples come from their own generators so that logging never shifts the training stream.
     this.nFixed = isImageData(config.data) ? log.sampleGrid[0] * log.sampleGrid[1] : log.samplePoints;
     this.fixedZ = gan.latent(this.nFixed, new Rng(log.latentSeed));
@@ -443,24 +474,27 @@ class TrainingLoop {
   async run(startStep: number): Promise<TrainOutcome> {
     const { training, logging } = this.config;
     const total = training.steps;
-    if (startStep === 0) {
+    if (startStep === 0 || this.opts.fork) {
       this.writeReference();
-      this.writeSamples(0);
+      this.writeSamples(startStep);
     }
     let step = startStep;
     this.done = startStep;
     let stopped = false;
     while (step < total) {
-      if (this.opts.shouldStop()) {
+      const between = await this.between();
+      if (typeof between === 'object') return between;
+      if (between === 'stop' || this.opts.shouldStop()) {
         stopped = true;
         break;
       }
       const next = step + 1;
       this.at = next;
       const isLast = next === total;
-      const wantHist = next % logging.histogramsEvery === 0 || isLast;
+      const wantHist = next % logging.histogramsEvery === 0 || isLast || between === 'step';
+      const wantMetrics = next % logging.metricsEvery === 0 || isLast || between === 'step';
       const t0 = performance.now();
-      const result = await this.gan.step(() => this.data.batch(training.batchSize, this.rng), this.rng, wantHist);
+      const result = await this.gan.step(() => this.data.batch(training.batchSize, this.rng), this.rng, wantHist, wantMetrics);
       const dt = performance.now() - t0;
       const bad = firstNonFinite(result);
       if (bad) return this.fail(next, bad);
@@ -469,17 +503,18 @@ class TrainingLoop {
       this.trainingMs += dt;
       this.speed.tick(step, performance.now());
 
-      if (step % logging.metricsEvery === 0 || isLast) this.logMetrics(step, result, dt);
+      if (wantMetrics) this.logMetrics(step, result, dt);
       if (wantHist && result.outputs) this.logHistogram(step, result.outputs);
-      if (step % logging.samplesEvery === 0 || isLast) this.writeSamples(step);
+      if (step % logging.samplesEvery === 0 || isLast || between === 'step') this.writeSamples(step);
       if (step % logging.checkpointEvery === 0 || isLast) {
         if (!this.gan.weightsFinite()) return this.fail(step, 'a weight became NaN or infinite');
         await this.checkpoint(step);
       }
-      this.maybeProgress(step, result);
+      this.maybeProgress(step, result, between === 'step');
       // Let IPC messages and signals in between steps.
       await new Promise((r) => setImmediate(r));
     }
+
     this.flushMetrics();
     if (this.writer.run.checkpointStep !== step) {
       if (!this.gan.weightsFinite()) return this.fail(step, 'a weight became NaN or infinite');
@@ -490,6 +525,135 @@ class TrainingLoop {
     this.writer.finish(status, step, Math.round(this.trainingMs));
     this.emit({ type: 'finished', status, step });
     return { status, step, runDir: this.writer.dir };
+  }
+
+  /**
+   * What happens between two training steps: the run's own events due now replay (a resume, a
+   * fork), then the control's commands are carried out; while paused, this waits for them. Returns
+   * 'stop' when a stop came, 'step' for one manual full step, an outcome when a manual update
+   * diverged, or nothing to train on.
+   */
+  private async between(): Promise<'stop' | 'step' | TrainOutcome | undefined> {
+    const failed = await this.replayDue();
+    if (failed) return failed;
+    const control = this.opts.control;
+    if (!control) return undefined;
+    for (;;) {
+      if (this.opts.shouldStop()) return 'stop';
+      const command = control.take(this.done);
+      if (!command) {
+        if (!this.paused) return undefined;
+        await control.waitForCommand();
+        continue;
+      }
+      const r = await this.carryOut(command);
+      if (r) return r;
+    }
+  }
+
+  /** Replays the events recorded for the steps done so far that the checkpoint did not hold. */
+  private async replayDue(): Promise<TrainOutcome | undefined> {
+    while (this.replayFrom < this.events.length && this.events[this.replayFrom].step <= this.done) {
+      const e = this.events[this.replayFrom];
+      this.replayFrom++;
+      if (e.kind === 'edit') this.gan.setConfig(withValueAt(this.gan.config, e.pointer, e.value) as GanConfig);
+      else if (e.kind === 'dStep' || e.kind === 'gStep') {
+        const failed = await this.manualUpdate(e.kind, e.source, e);
+        if (failed) return failed;
+      }
+    }
+    return undefined;
+  }
+
+  private async carryOut(c: ControlCommand): Promise<'step' | TrainOutcome | undefined> {
+    switch (c.type) {
+      case 'pause':
+        if (this.paused) return undefined;
+        this.paused = true;
+        this.record({ kind: 'pause', source: c.source });
+        this.flushMetrics(this.done);
+        this.emitPaused();
+        return undefined;
+      case 'continue':
+        if (!this.paused) return undefined;
+        this.paused = false;
+        this.record({ kind: 'continue', source: c.source });
+        this.emitPaused();
+        return undefined;
+      case 'edit': {
+        let edit;
+        try {
+          edit = applyEdit(this.gan.config, c.pointer, c.value);
+        } catch (err) {
+          if (!(err instanceof EditError)) throw err;
+          this.emit({ type: 'log', level: 'warn', message: `edit refused: ${err.message}` });
+          this.emit({ type: 'controlRefused', command: 'edit', message: err.message });
+          return undefined;
+        }
+        this.gan.setConfig(edit.config);
+        this.record({ kind: 'edit', source: c.source, pointer: edit.pointer, old: edit.old, value: edit.value });
+        this.emit({ type: 'log', level: 'info', message: `step ${this.done}: ${edit.pointer} ${edit.old} → ${edit.value}` });
+        return undefined;
+      }
+      case 'manual': {
+        if (!this.paused) {
+          const message = `a manual ${manualName(c.kind)} needs the run paused first`;
+          this.emit({ type: 'controlRefused', command: c.kind, message });
+          return undefined;
+        }
+        if (c.kind === 'step') {
+          this.record({ kind: 'step', source: c.source });
+          return 'step';
+        }
+        return this.manualUpdate(c.kind, c.source);
+      }
+    }
+  }
+
+  /**
+   * One D or one G update by hand, or the replay of one (`replayed`), then every view's picture
+   * of the new state: D's outputs on a fixed real batch and on G's fixed latent batch, and the
+   * samples with their arrows. A new one becomes an event with what it measured; one that
+   * diverges fails the run without becoming one (the last good checkpoint stays).
+   */
+  private async manualUpdate(kind: 'dStep' | 'gStep', source: EventSource, replayed?: RunEvent): Promise<TrainOutcome | undefined> {
+    const batch = () => this.data.batch(this.config.training.batchSize, this.rng);
+    let measured: { dLoss: number; dReal: number; dFake: number } | { gLoss: number };
+    if (kind === 'dStep') {
+      const d = (await this.gan.dUpdate(batch, this.rng, false, false)).stats!;
+      if (!Number.isFinite(d.dLoss) || !Number.isFinite(d.dGradNorm)) return this.fail(this.done + 1, `the manual D step made the discriminator loss ${d.dLoss}`);
+      measured = { dLoss: d.dLoss, dReal: d.dReal, dFake: d.dFake };
+    } else {
+      const g = (await this.gan.gUpdate(this.rng, false)).stats;
+      if (!Number.isFinite(g.gLoss) || !Number.isFinite(g.gGradNorm)) return this.fail(this.done + 1, `the manual G step made the generator loss ${g.gLoss}`);
+      measured = { gLoss: g.gLoss };
+    }
+    const seq = replayed ? replayed.seq : this.record({ kind, source, ...measured } as RunEventFields);
+    this.probeHistogram(seq);
+    this.writeSamples(this.done, { seq, kind });
+    return undefined;
+  }
+
+  /** Appends an event at the current step to events.jsonl and tells the host; returns its seq. */
+  private record(fields: RunEventFields): number {
+    const e = { ...fields, seq: this.events.length, step: this.done, time: Date.now() } as RunEvent;
+    this.events.push(e);
+    this.replayFrom = this.events.length;
+    this.writer.appendEvent(e);
+    this.emit({ type: 'event', event: e });
+    return e.seq;
+  }
+
+  private emitPaused(): void {
+    this.emit({ type: 'paused', paused: this.paused, step: this.done });
+  }
+
+  /** D's outputs on the fixed real batch and on G's fixed latent batch: the histogram after a manual step. */
+  private probeHistogram(seq: number): void {
+    const nReal = this.probeReal.length / this.data.dim;
+    const real = this.gan.judge(this.probeReal, nReal);
+    const fake = this.gan.judge(this.gan.generate(this.fixedZ, this.nFixed, this.gan.generator), this.nFixed);
+    this.logHistogram(this.done, { real, fake }, seq);
   }
 
   private fail(step: number, what: string): TrainOutcome {
@@ -519,7 +683,8 @@ class TrainingLoop {
       gGradNorm: s.gGradNorm,
       dGradNorm: s.dGradNorm,
       stepMs: round3(dt),
-      examplesPerSec: Math.round((this.config.training.batchSize * this.config.training.dStepsPerGStep * 1000) / dt),
+      examplesPerSec: Math.round((this.config.training.batchSize * this.gan.config.training.dStepsPerGStep * 1000) / dt),
+      ...(r.norms ? layerNormFields(r.norms) : {}),
     };
     this.pendingMetrics.push(record);
     // Metrics are batched so that fast toy runs do not write and send a message per step.
@@ -541,13 +706,13 @@ class TrainingLoop {
     }
   }
 
-  private logHistogram(step: number, outputs: { real: Float32Array; fake: Float32Array }): void {
+  private logHistogram(step: number, outputs: { real: Float32Array; fake: Float32Array }, manual?: number): void {
     const loss = this.config.loss.type;
     const bins = this.config.logging.histogramBins;
     // Probabilities live in [0, 1]; least-squares targets 0 and 1 with room either side; critics
     // have no fixed range, so theirs follows the scores.
     const [lo, hi] = lossUsesProbability(loss) ? [0, 1] : loss === 'least-squares' ? [-0.5, 1.5] : criticRange(outputs.real, outputs.fake);
-    const record: HistogramRecord = { step, lo, hi, real: histogram(outputs.real, lo, hi, bins), fake: histogram(outputs.fake, lo, hi, bins) };
+    const record: HistogramRecord = { step, lo, hi, real: histogram(outputs.real, lo, hi, bins), fake: histogram(outputs.fake, lo, hi, bins), ...(manual !== undefined ? { manual } : {}) };
     this.writer.appendHistogram(record);
     this.emit({ type: 'histogram', record });
   }
@@ -563,16 +728,23 @@ class TrainingLoop {
     }
   }
 
-  private writeSamples(step: number): void {
+  /**
+   * The samples of the fixed latent batch at `step`, with their quality measures. After a manual
+   * D or G step (`manual`), the picture goes to its own file beside the step's, and neither the
+   * quality log nor TensorBoard gets it: they follow training steps.
+   */
+  private writeSamples(step: number, manual?: { seq: number; kind: 'dStep' | 'gStep' }): void {
     const { logging } = this.config;
     let record: SampleRecord;
     let content: Buffer | string;
-    const generated = this.data.denormalize(this.gan.generate(this.fixedZ, this.nFixed));
+    const normalised = this.gan.generate(this.fixedZ, this.nFixed);
+    const generated = this.data.denormalize(normalised);
+    const fileName = (ext: string) => (manual ? stepFileName(step, ext).replace(/\.[a-z]+$/, `-m${manual.seq}.${ext}`) : stepFileName(step, ext));
     if (this.data.kind === 'image') {
       const [rows, cols] = logging.sampleGrid;
-      this.logImageQuality(step);
+      if (!manual) this.logImageQuality(step);
       content = imageGridPng(generated, this.nFixed, this.data.imageShape!, rows, cols, tileScale(this.data));
-      record = { step, file: `samples/${stepFileName(step, 'png')}`, kind: 'image-grid', rows, cols };
+      record = { step, file: `samples/${fileName('png')}`, kind: 'image-grid', rows, cols, ...(manual ? { manual: manual.seq } : {}) };
     } else {
       const bounds = this.bounds!;
       const fake = this.data.dim === 2 ? generated : project2d(generated, this.data.dim);
@@ -583,17 +755,33 @@ class TrainingLoop {
         heatmap = { nx: n, ny: n, values: roundPoints(this.gan.judge(this.data.normalize(grid), n * n)) };
       }
       const points: SamplePoints2D = { step, fake: roundPoints(fake), real: roundPoints(this.realReference!), heatmap, bounds };
+      if (this.data.dim === 2) Object.assign(points, this.gradientFields(normalised, bounds));
+      if (manual) points.manual = manual;
       content = JSON.stringify(points);
-      this.logQuality(step, generated);
+      if (!manual) this.logQuality(step, generated);
       // A picture beside the data and in TensorBoard, for people who look at the run outside VS Code.
       const probability = lossUsesProbability(this.config.loss.type);
       const picture = pointsPng(points, 320, probability ? [0, 1] : undefined);
-      this.writer.writeExtra(`samples/${stepFileName(step, 'png')}`, picture);
-      this.writer.tbImage(step, picture);
-      record = { step, file: `samples/${stepFileName(step, 'json')}`, kind: 'points2d', rows: 1, cols: 1 };
+      this.writer.writeExtra(`samples/${fileName('png')}`, picture);
+      if (!manual) this.writer.tbImage(step, picture);
+      record = { step, file: `samples/${fileName('json')}`, kind: 'points2d', rows: 1, cols: 1, ...(manual ? { manual: manual.seq } : {}) };
     }
     this.writer.writeSample(record, content);
     this.emit({ type: 'samples', record });
+  }
+
+  /**
+   * For 2-D data: where G's loss pushes each generated point (−∂L_G/∂x) and D's gradient on a
+   * coarse grid over the plane, both in data units: the normalised gradient divided by the data's
+   * scale per axis (x = x̂·scale + offset, so ∂/∂x = ∂/∂x̂ ÷ scale).
+   */
+  private gradientFields(normalised: Float32Array, bounds: SamplePoints2D['bounds']): Pick<SamplePoints2D, 'push' | 'field'> {
+    const { scale } = this.data.affine();
+    const toData = (g: Float32Array) => roundVectors(g.map((v, i) => v / scale[i % scale.length]));
+    const push = toData(this.gan.generatorPush(normalised, this.nFixed));
+    const grid = planeGrid(bounds, FIELD_SIZE, FIELD_SIZE);
+    const field = toData(this.gan.discriminatorGradient(this.data.normalize(grid), FIELD_SIZE * FIELD_SIZE));
+    return { push, field: { nx: FIELD_SIZE, ny: FIELD_SIZE, values: field } };
   }
 
   private logQuality(step: number, generated: Float32Array): void {
@@ -658,7 +846,7 @@ class TrainingLoop {
     await saveCheckpoint(
       this.writer.dir,
       this.gan,
-      { step, rng: this.rng.getState(), trainingMs: Math.round(this.trainingMs) },
+      { step, rng: this.rng.getState(), trainingMs: Math.round(this.trainingMs), events: this.replayFrom },
       this.config.logging.keepCheckpoints,
     );
     this.writer.checkpointed(step, Math.round(this.trainingMs));
@@ -672,9 +860,9 @@ class TrainingLoop {
     return { ...(stepsPerSec !== undefined ? { stepsPerSec: round3(stepsPerSec) } : {}), ...(etaSec !== undefined ? { etaSec: Math.round(etaSec) } : {}) };
   }
 
-  private maybeProgress(step: number, r: StepResult): void {
+  private maybeProgress(step: number, r: StepResult, force = false): void {
     const now = performance.now();
-    if (now - this.lastProgress < PROGRESS_INTERVAL_MS && step !== this.config.training.steps) return;
+    if (!force && now - this.lastProgress < PROGRESS_INTERVAL_MS && step !== this.config.training.steps) return;
     this.lastProgress = now;
     const { stepsPerSec, etaSec } = this.estimate();
     this.emit({
@@ -688,6 +876,30 @@ class TrainingLoop {
     });
     if (now - this.lastRunInfo > RUN_INFO_INTERVAL_MS) this.flushMetrics(step);
   }
+}
+
+/** An event as the loop makes it, before its position and time are set. */
+type RunEventFields = RunEvent extends infer E ? (E extends RunEvent ? Omit<E, 'seq' | 'step' | 'time'> : never) : never;
+
+/** D's gradient field is measured on a FIELD_SIZE × FIELD_SIZE grid over the plane. */
+const FIELD_SIZE = 15;
+
+/** Gradient vectors keep 4 significant digits: arrows are drawn, not computed with. */
+function roundVectors(v: Float32Array): number[] {
+  return Array.from(v, (x) => (Number.isFinite(x) ? Number(x.toPrecision(4)) : NaN));
+}
+
+/** Rows of the fixed real batch D's outputs are shown on after a manual step. */
+const PROBE_ROWS = 256;
+
+function manualName(kind: ManualKind): string {
+  return kind === 'dStep' ? 'D step' : kind === 'gStep' ? 'G step' : 'step';
+}
+
+/** The per-layer norms of a step as MetricRecord fields, rounded like the rest of the log. */
+function layerNormFields(n: LayerNorms): Pick<MetricRecord, 'gLayerGradNorms' | 'dLayerGradNorms' | 'gLayerWeightNorms' | 'dLayerWeightNorms'> {
+  const r = (a: number[]) => a.map((x) => Number(x.toPrecision(5)));
+  return { gLayerGradNorms: r(n.gGrad), dLayerGradNorms: r(n.dGrad), gLayerWeightNorms: r(n.gWeight), dLayerWeightNorms: r(n.dWeight) };
 }
 
 function firstNonFinite(r: StepResult): string | undefined {

@@ -64,6 +64,33 @@ describe('UpdateCoalescer', () => {
     c.dispose();
   });
 
+  it("passes a manual step's pictures of the step the snapshot had, and only events it did not have", () => {
+    const posted: AppendMessage[] = [];
+    const c = new UpdateCoalescer((m) => posted.push(m));
+    const event = (seq: number) => ({ kind: 'pause' as const, seq, step: 20, time: 1, source: 'dashboard' as const });
+    c.snapshotSent({
+      run: runInfo('r', 20),
+      config: null,
+      metrics: toColumns([metric(20)]),
+      histograms: [{ step: 20, lo: 0, hi: 1, real: [1], fake: [1], manual: 1 }],
+      quality: [],
+      samples: [{ step: 20, file: 'samples/step-000020-m1.json', kind: 'points2d', rows: 1, cols: 1, manual: 1, src: 'x' }],
+      alarms: [],
+      checkpoints: [],
+      events: [event(0), event(1)],
+    });
+    c.push({ runId: 'r', events: [event(1), event(2)], paused: true });
+    c.push({ runId: 'r', histograms: [{ step: 20, lo: 0, hi: 1, real: [2], fake: [2], manual: 2 }, { step: 20, lo: 0, hi: 1, real: [3], fake: [3] }] });
+    c.push({ runId: 'r', samples: [{ step: 20, file: 'samples/step-000020-m2.json', kind: 'points2d', rows: 1, cols: 1, manual: 2, src: 'y' }] });
+    c.flush();
+    assert.equal(posted.length, 1);
+    assert.deepEqual(posted[0].events!.map((e) => e.seq), [2]);
+    assert.equal(posted[0].paused, true);
+    assert.deepEqual(posted[0].histograms!.map((h) => h.manual), [2], 'only the manual redraw of step 20 passes');
+    assert.deepEqual(posted[0].samples!.map((s) => s.file), ['samples/step-000020-m2.json']);
+    c.dispose();
+  });
+
   it('keeps runs apart and sends nothing when there is nothing new', () => {
     const posted: AppendMessage[] = [];
     const c = new UpdateCoalescer((m) => posted.push(m));

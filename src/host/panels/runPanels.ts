@@ -277,6 +277,28 @@ class RunPanel {
       case 'log':
         this.ctx.log[msg.level](`[webview ${this.panel.title}] ${printable(msg.message, 2000)}`);
         break;
+      case 'control':
+      case 'edit': {
+        const own = this.dirOf(msg.runId);
+        const session = own ? this.ctx.registry.byRunDir(own) : undefined;
+        if (!session) {
+          this.post({ type: 'error', message: `${msg.runId} is not training in this window.` });
+          break;
+        }
+        try {
+          if (msg.type === 'control') session.control(msg.action, 'dashboard');
+          else session.edit(msg.pointer, msg.value, 'dashboard');
+        } catch (err) {
+          this.post({ type: 'error', message: (err as Error).message });
+        }
+        break;
+      }
+      case 'fork': {
+        const dir = this.dirOf(msg.runId);
+        if (dir) void vscode.commands.executeCommand('ganStudio.forkRun', dir, { step: msg.step, sets: msg.sets });
+        else this.ctx.log.warn(`[webview ${this.panel.title}] ignored 'fork' for ${JSON.stringify(msg.runId)}, which the panel does not show`);
+        break;
+      }
       default: {
         const never: never = msg;
         return never;
@@ -296,8 +318,10 @@ class RunPanel {
         const s = readSnapshot(dir, this.toSrc);
         if (this.kind === 'dashboard') s.alarms = this.ctx.alarms.alarmsFor(dir);
         // The session knows the current step before run.json does (it is rewritten once a second).
-        const live = this.ctx.registry.byRunDir(dir)?.run;
+        const session = this.ctx.registry.byRunDir(dir);
+        const live = session?.run;
         if (live) s.run = { ...s.run, ...live, step: Math.max(s.run.step, live.step) };
+        if (session?.paused) s.paused = true;
         snapshots.push(s);
         this.sentStamp.set(dir, s.run.updatedAt);
       } catch (err) {
@@ -339,6 +363,15 @@ class RunPanel {
       case 'progress':
       case 'finished':
         if (session.run) this.coalescer.push({ runId, run: session.run });
+        break;
+      case 'event':
+        this.coalescer.push({ runId, events: [message.event] });
+        break;
+      case 'paused':
+        this.coalescer.push({ runId, paused: message.paused });
+        break;
+      case 'controlRefused':
+        this.post({ type: 'error', message: message.message });
         break;
       case 'log':
       case 'generated':

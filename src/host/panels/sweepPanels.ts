@@ -135,6 +135,9 @@ class SweepPanel {
       case 'resume':
       case 'selectRun':
       case 'generate':
+      case 'control':
+      case 'edit':
+      case 'fork':
         this.ctx.log.warn(`[webview ${this.panel.title}] ignored '${msg.type}', which the sweep panel does not send`);
         break;
       default: {

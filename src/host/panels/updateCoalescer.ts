@@ -16,6 +16,8 @@ interface Floor {
   histograms: number;
   quality: number;
   samples: number;
+  /** The last event seq the snapshot held (−1: none). */
+  events: number;
 }
 
 export const MAX_UPDATES_PER_SECOND = 10;
@@ -45,6 +47,7 @@ export class UpdateCoalescer {
       histograms: last(snapshot.histograms.map((h) => h.step)),
       quality: last((snapshot.quality ?? []).map((q) => q.step)),
       samples: last(snapshot.samples.map((s) => s.step)),
+      events: Math.max(-1, ...(snapshot.events ?? []).map((e) => e.seq)),
     });
     this.pending.delete(snapshot.run.id);
   }
@@ -53,9 +56,12 @@ export class UpdateCoalescer {
     if (this.disposed) return;
     const floor = this.floors.get(update.runId);
     const metrics = update.metrics?.filter((r) => !floor || r.step > floor.metrics);
-    const histograms = update.histograms?.filter((r) => !floor || r.step > floor.histograms);
+    const histograms = update.histograms?.filter((r) => !floor || r.step > floor.histograms || r.manual !== undefined);
     const quality = update.quality?.filter((r) => !floor || r.step > floor.quality);
-    const samples = update.samples?.filter((r) => !floor || r.step > floor.samples);
+    // A manual D or G step redraws the samples and D's outputs at the step the run holds at, which
+    // the snapshot may have had already: the later picture replaces it.
+    const samples = update.samples?.filter((r) => !floor || r.step > floor.samples || r.manual !== undefined);
+    const events = update.events?.filter((e) => !floor || e.seq > floor.events);
     const p = this.pending.get(update.runId) ?? { type: 'append', runId: update.runId };
     // A resumed run legitimately goes back in steps; its new snapshot resets the floor.
     if (update.run) p.run = update.run;
@@ -64,7 +70,9 @@ export class UpdateCoalescer {
     if (quality?.length) p.quality = [...(p.quality ?? []), ...quality];
     if (samples?.length) p.samples = [...(p.samples ?? []), ...samples];
     if (update.checkpoints?.length) p.checkpoints = [...new Set([...(p.checkpoints ?? []), ...update.checkpoints])];
-    if (!p.run && !p.metrics && !p.histograms && !p.quality && !p.samples && !p.checkpoints) return;
+    if (events?.length) p.events = [...(p.events ?? []), ...events];
+    if (update.paused !== undefined) p.paused = update.paused;
+    if (!p.run && !p.metrics && !p.histograms && !p.quality && !p.samples && !p.checkpoints && !p.events && p.paused === undefined) return;
     this.pending.set(update.runId, p);
     this.schedule();
   }

@@ -12,8 +12,8 @@
  */
 import type { GeneratedBatch } from '../../protocol/generation';
 import { PendingRequests } from '../../protocol/requests';
-import type { RunError, RunInfo, RunStatus } from '../../protocol/runFormat';
-import { parseTrainerMessage, type FinishedMessage, type ProgressMessage, type TrainerToHost } from '../../protocol/trainerProtocol';
+import type { EventSource, RunError, RunInfo, RunStatus } from '../../protocol/runFormat';
+import { parseTrainerMessage, type FinishedMessage, type HostToTrainer, type ProgressMessage, type TrainerToHost } from '../../protocol/trainerProtocol';
 import { listRuns, readRunInfo, runIdOf } from '../../runDir/runReader';
 import { markRunEnded } from '../../runDir/runWriter';
 import { Emitter, nodeTimers, type Disposable } from '../events';
@@ -111,6 +111,10 @@ export class TrainingSession implements Disposable {
   private readonly _onDidLog = new Emitter<{ level: 'info' | 'warn' | 'error' | 'stderr' | 'stdout'; message: string }>();
   private readonly _onDidChangeState = new Emitter<SessionState>();
   private readonly _onDidEnd = new Emitter<SessionResult>();
+  private readonly _onDidChangePaused = new Emitter<boolean>();
+  /** The trainer paused (true) or went on (false). */
+  readonly onDidChangePaused = this._onDidChangePaused.event;
+  private _paused = false;
   readonly onDidStart = this._onDidStart.event;
   readonly onDidProgress = this._onDidProgress.event;
   readonly onDidReceive = this._onDidReceive.event;
@@ -160,6 +164,30 @@ export class TrainingSession implements Disposable {
   }
   get isActive(): boolean {
     return this._state !== 'ended';
+  }
+
+  /** Whether the trainer holds between steps (it said so). */
+  get paused(): boolean {
+    return this._paused && this._state === 'running';
+  }
+
+  /**
+   * Playing by hand: pause, continue, and while paused one D step, one G step or one full step.
+   * The trainer answers with a `paused` or `event` message, or `controlRefused` saying why not.
+   * Throws when there is no trainer to ask.
+   */
+  control(action: 'pause' | 'continue' | 'dStep' | 'gStep' | 'step', source: EventSource): void {
+    this.send(action === 'pause' || action === 'continue' ? { type: action, source } : { type: 'manualStep', kind: action, source });
+  }
+
+  /** A live edit of one setting (the trainer checks it and may refuse it). */
+  edit(pointer: string, value: number, source: EventSource): void {
+    this.send({ type: 'edit', pointer, value, source });
+  }
+
+  private send(msg: HostToTrainer): void {
+    if (this._state !== 'running') throw new Error(this._state === 'starting' ? 'The trainer is still starting; try again in a moment.' : 'The run is not training.');
+    if (!this.proc.write(msg)) throw new Error('The trainer cannot take requests now.');
   }
 
   /** Generates from the live generator: `z` is row-major [count, latentDim]. */
@@ -261,11 +289,19 @@ export class TrainingSession implements Disposable {
       case 'generateFailed':
         this.generating.reject(msg.requestId, new Error(`The running trainer could not generate: ${msg.message}`));
         break;
+      case 'paused':
+        this._paused = msg.paused;
+        this._onDidChangePaused.fire(msg.paused);
+        break;
+      case 'controlRefused':
+        this._onDidLog.fire({ level: 'warn', message: msg.message });
+        break;
       case 'metrics':
       case 'histogram':
       case 'samples':
       case 'quality':
       case 'serving':
+      case 'event':
         break;
     }
     this._onDidReceive.fire(msg);

@@ -119,6 +119,9 @@ export class SamplesSideView implements vscode.WebviewViewProvider, vscode.Dispo
       case 'generate':
       case 'compareRuns':
       case 'cancelSweep':
+      case 'control':
+      case 'edit':
+      case 'fork':
         break;
       default: {
         const never: never = msg;
