@@ -4,8 +4,8 @@
  * tests judge a run the same way, live or from disk. The alarms' shape is src/protocol/alarms.ts.
  */
 import { lossUsesProbability, type GanConfig, type LossType } from '../config/ganConfig';
-import type { Alarm } from '../protocol/alarms';
-import type { MetricRecord, QualityRecord } from '../protocol/runFormat';
+import type { Alarm, VerdictCheck, VerdictEvidence, VerdictMeasure } from '../protocol/alarms';
+import type { MetricRecord, QualityRecord, SamplePoints2D } from '../protocol/runFormat';
 
 export interface AlarmThresholds {
   /** Logged records a condition is judged over (a moving window). */
@@ -25,8 +25,16 @@ export interface AlarmThresholds {
   divergenceGrowth: number;
   /** …where sizes below this count as this: a many-fold change among small losses is the game. */
   divergenceFloor: number;
-  /** Equilibrium: mean D(x) and D(G(z)) within this of 0.5. */
+  /** Equilibrium: mean D(x) and D(G(z)) within this of 0.5… */
   equilibriumTolerance: number;
+  /** …and at least this share of the samples within 3σ of a mode (2-D mixtures; real data: 98.9 %)… */
+  equilibriumHighQuality: number;
+  /** …and the sliced Wasserstein distance at most this many times its real-vs-real floor… */
+  equilibriumSwdFactor: number;
+  /** …and the Fréchet classifier distance at most this many times its floor (MNIST)… */
+  equilibriumFcdFactor: number;
+  /** …and D's map off 0.5 by more than 0.15 at no more than this share of the real and generated points (2-D). */
+  equilibriumMapShare: number;
 }
 
 export const DEFAULT_ALARM_THRESHOLDS: AlarmThresholds = {
@@ -38,6 +46,10 @@ export const DEFAULT_ALARM_THRESHOLDS: AlarmThresholds = {
   divergenceGrowth: 5,
   divergenceFloor: 1,
   equilibriumTolerance: 0.05,
+  equilibriumHighQuality: 0.9,
+  equilibriumSwdFactor: 1.5,
+  equilibriumFcdFactor: 3,
+  equilibriumMapShare: 0.05,
 };
 
 /** What detectAlarms needs to know of a run's resolved config (config.json). */
@@ -145,7 +157,8 @@ function lossGrowth(xs: number[], w: number, levelCounts: boolean, t: AlarmThres
 const fmt = (x: number) => (Math.abs(x) >= 1000 ? x.toExponential(2) : String(Number(x.toPrecision(3))));
 
 /**
- * Judges a run. `probability` says whether D's outputs are probabilities (non-saturating and
+ * Judges a run. `maps` are D's maps at sample steps of 2-D data (discriminatorMapOf), when the
+ * caller has read them: they add one check to the equilibrium verdict. `probability` says whether D's outputs are probabilities (non-saturating and
  * minimax losses); the D-based alarms only make sense then. `loss` picks the advice.
  */
 export function detectAlarms(
@@ -153,6 +166,7 @@ export function detectAlarms(
   quality: QualityRecord[],
   opts: AlarmOptions,
   t: AlarmThresholds = DEFAULT_ALARM_THRESHOLDS,
+  maps: DiscriminatorMap[] = [],
 ): Alarm[] {
   const alarms: Alarm[] = [];
   const steps = metrics.map((m) => m.step);
@@ -180,19 +194,10 @@ export function detectAlarms(
         message: `D calls real data real (D(x) ≈ 1) and generated data fake (D(G(z)) ≈ 0), and G's gradient has nearly vanished.${advice}`,
       });
     }
-    // An untrained D also says 0.5 to everything: equilibrium is judged only after the warm-up,
-    // as mode collapse is only after a few measurements.
-    const eq = metrics.map((_, i) => i + 1 >= WARM_UP_WINDOWS * w && Math.abs(dx[i] - 0.5) < t.equilibriumTolerance && Math.abs(dgz[i] - 0.5) < t.equilibriumTolerance);
-    const re = ranges(steps, eq);
-    if (re.length > 0) {
-      alarms.push({
-        kind: 'equilibrium',
-        severity: 'info',
-        ranges: re,
-        title: 'Equilibrium reached',
-        message: 'D says about 0.5 to both real and generated data: it can no longer tell them apart, the theoretical optimum of the game. Check the samples; longer training may not help much more.',
-      });
-    }
+    // An untrained D also says 0.5 to everything: D ≈ 0.5 is judged only after the warm-up, as
+    // mode collapse is only after a few measurements.
+    const calm = metrics.map((_, i) => i + 1 >= WARM_UP_WINDOWS * w && Math.abs(dx[i] - 0.5) < t.equilibriumTolerance && Math.abs(dgz[i] - 0.5) < t.equilibriumTolerance);
+    alarms.push(...judgeBalance(metrics, calm, quality, maps, t));
   }
 
   const divergence = judgeDivergence(metrics, w, opts, t);
@@ -260,4 +265,151 @@ function judgeDivergence(metrics: MetricRecord[], w: number, opts: AlarmOptions,
     advice = 'Lower both learning rates (ten times is a good first try), use Adam with β1 = 0.5 and β2 = 0.9, or train the critic more often ("training": {"dStepsPerGStep": 5}).';
   else advice = 'Lower both learning rates (ten times is a good first try), use Adam with β1 = 0.5, or switch to "loss": {"type": "wasserstein-gp"}, whose gradient penalty keeps the critic in check.';
   return { kind: 'divergence', severity: 'warning', ranges: r, title: 'Losses diverge', message: `${found.join(' ')} ${advice}` };
+}
+
+/** D's map at one sample step of 2-D data. */
+export interface DiscriminatorMap {
+  step: number;
+  /** Share of the real reference and generated points where D's heatmap is off 0.5 by more than MAP_DEVIATION. */
+  offShare: number;
+}
+
+/** How far from 0.5 D's map may be at a point and still count as "cannot tell" (the heatmap's own noise is about 0.05). */
+const MAP_DEVIATION = 0.15;
+
+/**
+ * D's map at the points where the game is played: the real reference and the generated samples,
+ * each looked up in the heatmap cell that holds it. At the optimum D(x) = p_data / (p_data + p_g),
+ * which is 0.5 wherever either density is; where neither is, D was never trained toward anything,
+ * so the plane as a whole is not flat even at the end of a good run (the ring example's map says
+ * about 0.23 on average over the plane at step 3000, with 91 % of its samples on a mode). Null
+ * for a run without a heatmap (more than two dimensions) or a manual step's picture.
+ */
+export function discriminatorMapOf(p: SamplePoints2D): DiscriminatorMap | null {
+  const { nx, ny, values } = p.heatmap;
+  const { xMin, xMax, yMin, yMax } = p.bounds;
+  if (p.manual || nx === 0 || ny === 0 || xMax <= xMin || yMax <= yMin) return null;
+  let off = 0;
+  let n = 0;
+  for (const pts of [p.real, p.fake]) {
+    for (let k = 0; k + 1 < pts.length; k += 2) {
+      // Row-major from (xMin, yMin), as the trainer's planeGrid lays it out; points beyond the
+      // bounds count in the edge cell.
+      const i = Math.min(nx - 1, Math.max(0, Math.floor(((pts[k] - xMin) / (xMax - xMin)) * nx)));
+      const j = Math.min(ny - 1, Math.max(0, Math.floor(((pts[k + 1] - yMin) / (yMax - yMin)) * ny)));
+      if (!Number.isFinite(pts[k]) || !Number.isFinite(pts[k + 1])) continue;
+      n++;
+      // A NaN in the map (D broke) counts as off.
+      if (!(Math.abs(values[j * nx + i] - 0.5) <= MAP_DEVIATION)) off++;
+    }
+  }
+  return n > 0 ? { step: p.step, offShare: off / n } : null;
+}
+
+/** Evidence kept per verdict: the latest measurements, so a long run's alarm stays small. */
+const MAX_EVIDENCE = 200;
+
+/** A digit class counts for equilibrium when it holds at least this share of an even split (5 % of ten). */
+const EVEN_CLASS_SHARE = 0.5;
+
+const pct = (x: number) => `${Math.round(x * 100)} %`;
+
+/**
+ * What equilibrium needs of the samples at one quality measurement, most telling first: on
+ * mixtures the high-quality share and the modes, read together (a generator that puts everything
+ * near the grid's centre scores 92–100 % high quality with one mode; one that trails between the
+ * ring's modes covers all eight with 65 %); D's map where the data and the samples lie; FCD and the
+ * digit classes on MNIST; last the sliced Wasserstein distance, which with 512 samples cannot see a
+ * trail between modes (0.142 against its floor of 0.206 at 65 % high quality). A measure the run
+ * does not record, or that was not finite, is left out.
+ */
+function verdictChecks(q: QualityRecord, map: DiscriminatorMap | undefined, t: AlarmThresholds): VerdictCheck[] {
+  const checks: VerdictCheck[] = [];
+  const add = (measure: VerdictMeasure, label: string, value: number | undefined, limit: number, atLeast: boolean, text: (pass: boolean) => string) => {
+    if (value === undefined || !Number.isFinite(value) || !Number.isFinite(limit)) return;
+    const pass = atLeast ? value >= limit : value <= limit;
+    checks.push({ measure, label, value, limit, atLeast, pass, text: text(pass) });
+  };
+  if (q.modes !== undefined && q.modes > 0) {
+    add('high-quality', 'High-quality share', q.highQuality, t.equilibriumHighQuality, true, () => `${pct(q.highQuality!)} of the samples lie within 3σ of a mode (equilibrium needs ≥ ${pct(t.equilibriumHighQuality)})`);
+    add('modes', 'Modes covered', q.modesCovered, q.modes, true, () => `${q.modesCovered}/${q.modes} modes covered (equilibrium needs all)`);
+  }
+  if (map) add('d-map', "D's map", map.offShare, t.equilibriumMapShare, false, () => `D's map is off 0.5 by more than ${MAP_DEVIATION} at ${pct(map.offShare)} of the real and generated points (equilibrium needs ≤ ${pct(t.equilibriumMapShare)})`);
+  if (q.fcd !== undefined && q.fcdFloor !== undefined && q.fcdFloor > 0) {
+    const limit = t.equilibriumFcdFactor * q.fcdFloor;
+    add('fcd', 'Fréchet classifier distance', q.fcd, limit, false, () => `FCD ${fmt(q.fcd!)}, ${fmt(q.fcd! / q.fcdFloor!)}× its real-vs-real floor of ${fmt(q.fcdFloor!)} (equilibrium needs ≤ ${fmt(t.equilibriumFcdFactor)}×)`);
+  }
+  if (q.classes !== undefined && q.classes.length > 0) {
+    const total = q.classes.reduce((a, b) => a + b, 0);
+    const enough = q.classes.filter((c) => c >= (EVEN_CLASS_SHARE * total) / q.classes!.length).length;
+    add('classes', 'Digit classes', enough, q.classes.length, true, () => `${enough}/${q.classes!.length} digit classes hold at least ${pct(EVEN_CLASS_SHARE / q.classes!.length)} of the samples (equilibrium needs all)`);
+  }
+  if (q.swdFloor > 0) {
+    const limit = t.equilibriumSwdFactor * q.swdFloor;
+    add('swd', 'Sliced Wasserstein distance', q.swd, limit, false, () => `SWD ${fmt(q.swd)}, ${fmt(q.swd / q.swdFloor)}× its real-vs-real floor of ${fmt(q.swdFloor)} (equilibrium needs ≤ ${fmt(t.equilibriumSwdFactor)}×)`);
+  }
+  return checks;
+}
+
+/**
+ * D ≈ 0.5 read against the samples: an equilibrium where every measure the run records says the
+ * samples are close to the data, else a D that cannot tell although G is not there yet. Each
+ * logged step reads the latest quality measurement at or before it (and D's map of that sample
+ * step); both lists are in step order, so one pass over each keeps this linear.
+ */
+function judgeBalance(metrics: MetricRecord[], calm: boolean[], quality: QualityRecord[], maps: DiscriminatorMap[], t: AlarmThresholds): Alarm[] {
+  const measured = quality.filter((q) => q.step > 0);
+  const mapAt = new Map(maps.map((m) => [m.step, m]));
+  const evidence: (VerdictEvidence | undefined)[] = measured.map(() => undefined);
+  const evidenceOf = (k: number): VerdictEvidence | undefined => {
+    if (evidence[k]) return evidence[k];
+    const checks = verdictChecks(measured[k], mapAt.get(measured[k].step), t);
+    if (checks.length === 0) return undefined;
+    const decidedBy = (checks.find((c) => !c.pass) ?? checks[0]).measure;
+    return (evidence[k] = { step: measured[k].step, checks, decidedBy });
+  };
+  const steps = metrics.map((m) => m.step);
+  const eq = metrics.map(() => false);
+  const weak = metrics.map(() => false);
+  const used = { eq: new Set<number>(), weak: new Set<number>() };
+  let k = -1;
+  metrics.forEach((m, i) => {
+    while (k + 1 < measured.length && measured[k + 1].step <= m.step) k++;
+    if (!calm[i] || k < 0) return;
+    const e = evidenceOf(k);
+    if (!e) return;
+    const reached = e.checks.every((c) => c.pass);
+    (reached ? eq : weak)[i] = true;
+    used[reached ? 'eq' : 'weak'].add(k);
+  });
+  const kept = (s: Set<number>) => [...s].sort((a, b) => a - b).slice(-MAX_EVIDENCE).map((j) => evidence[j]!);
+  const out: Alarm[] = [];
+  const re = ranges(steps, eq);
+  if (re.length > 0) {
+    const ev = kept(used.eq);
+    const last = ev[ev.length - 1];
+    out.push({
+      kind: 'equilibrium',
+      severity: 'info',
+      ranges: re,
+      title: 'Equilibrium reached',
+      message: `D says about 0.5 to both real and generated data, and the samples are close to the data by this run's own measures (at step ${last.step}: ${last.checks.map((c) => c.text).join('; ')}). D cannot tell them apart because G's samples look like the data: the theoretical optimum of the game. Longer training may not help much more.`,
+      evidence: ev,
+    });
+  }
+  const rw = ranges(steps, weak);
+  if (rw.length > 0) {
+    const ev = kept(used.weak);
+    const last = ev[ev.length - 1];
+    const decisive = last.checks.find((c) => c.measure === last.decidedBy)!;
+    out.push({
+      kind: 'weak-discriminator',
+      severity: 'info',
+      ranges: rw,
+      title: 'D cannot tell, but G is not there yet',
+      message: `D says about 0.5 to both real and generated data, yet the samples are not close to the data (at step ${last.step}: ${decisive.text}). This is not an equilibrium: D is too weak or confused to tell them apart, so G gets little direction from it. Give D more say: more D steps per G step ("training": {"dStepsPerGStep": 2}), a higher D learning rate than G's, a wider or deeper D, or less dropout and label smoothing in D. If the measure still improves, training longer may be enough.`,
+      evidence: ev,
+    });
+  }
+  return out;
 }

@@ -5,11 +5,11 @@
  * and finished runs judged from their files.
  */
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { alarmOptionsOf, DEFAULT_ALARM_THRESHOLDS, detectAlarms, type AlarmThresholds } from '../../src/analysis/alarms';
+import { alarmOptionsOf, DEFAULT_ALARM_THRESHOLDS, detectAlarms, discriminatorMapOf, type AlarmThresholds } from '../../src/analysis/alarms';
 import type { MetricRecord, QualityRecord } from '../../src/protocol/runFormat';
 import type { GanJson } from '../../src/config/ganConfig';
 import { resolveConfig } from '../../src/config/validateConfig';
@@ -146,14 +146,110 @@ describe('alarms on constructed runs', () => {
     assert.deepEqual(detectAlarms(metrics(5, { ...healthy, dLoss: (i) => (i === 3 ? Infinity : 1.3) }), [], ns)[0]?.ranges, [[40, 40]]);
   });
 
-  it('equilibrium: D says 0.5 to both, as calm information', () => {
-    const a = detectAlarms(metrics(300, { dReal: () => 0.5, dFake: () => 0.5 }), quality(30, () => ({})), ns);
+  it('equilibrium: D says 0.5 to both and the samples are close to the data, as calm information', () => {
+    const a = detectAlarms(metrics(300, { dReal: () => 0.5, dFake: () => 0.5 }), quality(30, () => ({ highQuality: 0.95, swd: 0.06 })), ns);
     assert.deepEqual(kinds(a), ['equilibrium']);
     assert.equal(a[0].severity, 'info');
     // An untrained D says 0.5 too: the first three windows are not judged.
     assert.equal(a[0].ranges[0][0], 3 * DEFAULT_ALARM_THRESHOLDS.window * 10);
     const early = metrics(300, { dReal: (i) => (i < 50 ? 0.5 : 0.62), dFake: (i) => (i < 50 ? 0.5 : 0.38) });
-    assert.deepEqual(detectAlarms(early, [], ns), []);
+    assert.deepEqual(detectAlarms(early, quality(30, () => ({ highQuality: 0.95, swd: 0.06 })), ns), []);
+    // Every logged step reads the latest measurement at or before it, and the alarm lists them.
+    const ev = a[0].evidence!;
+    assert.deepEqual(ev.map((e) => e.step), Array.from({ length: 24 }, (_, i) => 600 + 100 * i));
+    assert.deepEqual(ev[0].checks.map((c) => [c.measure, c.pass]), [['high-quality', true], ['modes', true], ['swd', true]]);
+    assert.equal(ev[0].decidedBy, 'high-quality');
+    assert.match(a[0].message, /95 % of the samples lie within 3σ of a mode .*8\/8 modes covered.*SWD 0\.06, 1\.2× its real-vs-real floor/);
+  });
+
+  it('D ≈ 0.5 with the samples off the data is no equilibrium but a weak D, decided by the measure that sees it', () => {
+    const half = metrics(300, { dReal: () => 0.5, dFake: () => 0.5 });
+    // The ring example at step 600: every mode covered and an SWD below its floor, but only 65 %
+    // of the samples on a mode (a trail between modes). SWD alone would have said equilibrium.
+    const trail = detectAlarms(half, quality(30, () => ({ highQuality: 0.654, swd: 0.142, swdFloor: 0.206 })), ns);
+    assert.deepEqual(kinds(trail), ['weak-discriminator']);
+    const weak = trail[0];
+    assert.equal(weak.title, 'D cannot tell, but G is not there yet');
+    assert.deepEqual(weak.ranges, [[600, 3000]]);
+    const at600 = weak.evidence!.find((e) => e.step === 600)!;
+    assert.equal(at600.decidedBy, 'high-quality');
+    assert.deepEqual(at600.checks.filter((c) => c.pass).map((c) => c.measure), ['modes', 'swd']);
+    assert.match(weak.message, /65 % of the samples lie within 3σ of a mode \(equilibrium needs ≥ 90 %\)/);
+    assert.match(weak.message, /dStepsPerGStep/);
+    // HQ alone misleads: a grid generator near the centre has 98 % on a mode, but one mode of 25.
+    const centre = detectAlarms(half, quality(30, () => ({ highQuality: 0.98, modesCovered: 1, modes: 25, swd: 0.06 })), ns);
+    assert.deepEqual(kinds(centre), ['mode-collapse', 'weak-discriminator']);
+    const unsure = centre.find((x) => x.kind === 'weak-discriminator')!;
+    assert.equal(unsure.evidence![0].decidedBy, 'modes');
+    assert.match(unsure.message, /1\/25 modes covered/);
+    // Where the samples improve, the verdict changes at the measurement that shows it.
+    const learns = detectAlarms(half, quality(30, (i) => ({ highQuality: i < 15 ? 0.6 : 0.95, swd: 0.06 })), ns);
+    assert.deepEqual(kinds(learns), ['equilibrium', 'weak-discriminator']);
+    assert.deepEqual(learns.find((x) => x.kind === 'weak-discriminator')!.ranges, [[600, 1490]]);
+    assert.deepEqual(learns.find((x) => x.kind === 'equilibrium')!.ranges, [[1500, 3000]]);
+    // No measurement yet: no verdict either way.
+    assert.deepEqual(detectAlarms(half, [], ns), []);
+  });
+
+  it('D’s map at the data and the samples, FCD, the digit classes and SWD each veto equilibrium', () => {
+    const half = metrics(300, { dReal: () => 0.5, dFake: () => 0.5 });
+    const good = quality(30, () => ({ highQuality: 0.95, swd: 0.06 }));
+    const maps = (off: number) => good.map((q) => ({ step: q.step, offShare: off }));
+    const byMap = detectAlarms(half, good, ns, DEFAULT_ALARM_THRESHOLDS, maps(0.2));
+    assert.deepEqual(kinds(byMap), ['weak-discriminator']);
+    assert.equal(byMap[0].evidence![0].decidedBy, 'd-map');
+    assert.match(byMap[0].message, /D's map is off 0\.5 by more than 0\.15 at 20 % of the real and generated points/);
+    assert.deepEqual(kinds(detectAlarms(half, good, ns, DEFAULT_ALARM_THRESHOLDS, maps(0.02))), ['equilibrium']);
+    const mnist = (at: Partial<QualityRecord>) =>
+      quality(30, () => ({ modes: undefined, modesCovered: undefined, highQuality: undefined, swd: 0.03, swdFloor: 0.027, fcd: 8, fcdFloor: 3.3, classes: Array<number>(10).fill(51), ...at }));
+    const fine = detectAlarms(half, mnist({}), ns);
+    assert.deepEqual(kinds(fine), ['equilibrium']);
+    assert.deepEqual(fine[0].evidence![0].checks.map((c) => c.measure), ['fcd', 'classes', 'swd']);
+    const far = detectAlarms(half, mnist({ fcd: 36.8 }), ns);
+    assert.equal(far[0].kind, 'weak-discriminator');
+    assert.equal(far[0].evidence![0].decidedBy, 'fcd');
+    assert.match(far[0].message, /FCD 36\.8, 11\.2× its real-vs-real floor of 3\.3 \(equilibrium needs ≤ 3×\)/);
+    const lostDigit = detectAlarms(half, mnist({ classes: [...Array<number>(9).fill(56), 8] }), ns);
+    assert.equal(lostDigit[0].evidence![0].decidedBy, 'classes');
+    const swd = detectAlarms(half, mnist({ swd: 0.2 }), ns);
+    assert.equal(swd[0].evidence![0].decidedBy, 'swd');
+    // The limits are settings.
+    const t = { ...DEFAULT_ALARM_THRESHOLDS, equilibriumHighQuality: 0.6 };
+    assert.deepEqual(kinds(detectAlarms(half, quality(30, () => ({ highQuality: 0.654, swd: 0.142, swdFloor: 0.206 })), ns, t)), ['equilibrium']);
+  });
+
+  it('D’s map is read at the real and generated points, row-major from (xMin, yMin)', () => {
+    // D says 0.5 on the left half of the plane and 0.9 on the right half.
+    const nx = 4;
+    const values = Array.from({ length: nx * nx }, (_, k) => (k % nx < 2 ? 0.5 : 0.9));
+    const points = (xs: number[]) => xs.flatMap((x) => [x, 0.3]);
+    const map = (real: number[], fake: number[]) =>
+      discriminatorMapOf({ step: 100, real: points(real), fake: points(fake), heatmap: { nx, ny: nx, values }, bounds: { xMin: -2, xMax: 2, yMin: -2, yMax: 2 } });
+    assert.deepEqual(map([-1.5, -0.5], [-1, -3]), { step: 100, offShare: 0 }, 'beyond the bounds counts in the edge cell');
+    assert.deepEqual(map([-1.5, -0.5], [1, 0.2]), { step: 100, offShare: 0.5 });
+    // D off 0.5 at the same spot in y: the rows hold y.
+    const rows = Array.from({ length: nx * nx }, (_, k) => (Math.floor(k / nx) < 2 ? 0.5 : 0.1));
+    assert.equal(discriminatorMapOf({ step: 1, real: [0, -1, 0, 1], fake: [], heatmap: { nx, ny: nx, values: rows }, bounds: { xMin: -2, xMax: 2, yMin: -2, yMax: 2 } })?.offShare, 0.5);
+    assert.equal(discriminatorMapOf({ step: 1, real: [0, 0], fake: [], heatmap: { nx: 0, ny: 0, values: [] }, bounds: { xMin: -2, xMax: 2, yMin: -2, yMax: 2 } }), null);
+  });
+
+  it('the verdicts stay linear in the history', () => {
+    // 50 000 logged steps and 5 000 measurements: judged with D ≈ 0.5 throughout (every step reads
+    // its measurement) in about the time the other rules take on a healthy game. A judge that
+    // compared each step with every measurement would do 2.5 · 10⁸ comparisons.
+    const q = quality(5_000, (i) => ({ highQuality: i % 2 ? 0.95 : 0.5, swd: 0.06 }));
+    const time = (m: MetricRecord[]) => {
+      const t0 = performance.now();
+      const a = detectAlarms(m, q, ns);
+      return { a, ms: performance.now() - t0 };
+    };
+    const base = time(metrics(50_000, healthy));
+    const judged = time(metrics(50_000, { dReal: () => 0.5, dFake: () => 0.5 }));
+    console.log(`50 000 steps, 5 000 measurements: ${base.ms.toFixed(0)} ms for a healthy game, ${judged.ms.toFixed(0)} ms with every step judged for equilibrium`);
+    assert.deepEqual(kinds(base.a), []);
+    assert.deepEqual(kinds(judged.a), ['equilibrium', 'weak-discriminator']);
+    assert.ok(judged.a.every((x) => x.evidence!.length <= 200), 'the evidence kept is bounded');
+    assert.ok(judged.ms < 2 * base.ms + 300, `${judged.ms.toFixed(0)} ms against ${base.ms.toFixed(0)} ms`);
   });
 
   it('mode collapse: diversity falls, modes or classes vanish; one bad batch and the untrained start are no alarm', () => {
@@ -252,6 +348,32 @@ describe('AlarmMonitor (the host’s one source of alarms)', () => {
     assert.equal(raised2.length, 0);
     mon.dispose();
     again.dispose();
+  });
+
+  it('reads D’s map from each 2-D sample picture as the trainer announces it, and from disk', async () => {
+    const mon = new AlarmMonitor(() => DEFAULT_ALARM_THRESHOLDS, store(), 30);
+    const changes: AlarmChange[] = [];
+    mon.onDidChange((c) => changes.push(c));
+    mon.started(dir, 'run-2');
+    const q = quality(30, () => ({ highQuality: 0.95, swd: 0.06 }));
+    mon.records(dir, { metrics: metrics(300, { dReal: () => 0.5, dFake: () => 0.5 }), quality: q });
+    await until(() => changes.length === 1);
+    assert.deepEqual(kinds(changes[0].alarms), ['equilibrium']);
+    // Every point sits where D's map says 0.9: D still tells them apart there.
+    mkdirSync(join(dir, 'samples'));
+    const picture = (step: number) => ({ step, fake: [0, 0], real: [0.1, 0.1], heatmap: { nx: 2, ny: 2, values: [0.9, 0.9, 0.9, 0.9] }, bounds: { xMin: -1, xMax: 1, yMin: -1, yMax: 1 } });
+    const samples = q.map((r) => ({ step: r.step, file: `samples/step-${r.step}.json`, kind: 'points2d' as const, rows: 1, cols: 1 }));
+    for (const r of samples) writeFileSync(join(dir, r.file), JSON.stringify(picture(r.step)));
+    mon.records(dir, { samples });
+    await until(() => changes.length === 2);
+    assert.deepEqual(kinds(changes[1].alarms), ['weak-discriminator']);
+    assert.equal(changes[1].alarms[0].evidence![0].decidedBy, 'd-map');
+    // The same from the files.
+    appendFileSync(join(dir, 'metrics.jsonl'), metrics(300, { dReal: () => 0.5, dFake: () => 0.5 }).map((r) => `${JSON.stringify(r)}\n`).join(''));
+    appendFileSync(join(dir, 'quality.jsonl'), q.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    appendFileSync(join(dir, 'samples.jsonl'), samples.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    assert.equal(judgeFromDisk(dir, DEFAULT_ALARM_THRESHOLDS)[0].evidence![0].decidedBy, 'd-map');
+    mon.dispose();
   });
 
   it('reads finished runs from disk, re-reads them when they change, and is silent when turned off', () => {

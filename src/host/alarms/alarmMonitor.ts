@@ -4,13 +4,14 @@
  * `throttleMs`), and reads finished runs from disk on demand. The dashboard banner, the status bar
  * and the notifications all show what this class says, so they never disagree. vscode-free.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { alarmOptionsOf, detectAlarms, type AlarmThresholds } from '../../analysis/alarms';
+import * as v from 'valibot';
+import { alarmOptionsOf, detectAlarms, discriminatorMapOf, type AlarmThresholds, type DiscriminatorMap } from '../../analysis/alarms';
 import type { GanConfig } from '../../config/ganConfig';
 import type { Alarm, AlarmKind } from '../../protocol/alarms';
-import { readMetrics, readQuality, readRunConfig } from '../../runDir/runReader';
-import { RUN_FILES, type MetricRecord, type QualityRecord } from '../../protocol/runFormat';
+import { readMetrics, readQuality, readRunConfig, readSamples } from '../../runDir/runReader';
+import { RUN_FILES, samplePoints2D, type MetricRecord, type QualityRecord, type SampleRecord } from '../../protocol/runFormat';
 import { Emitter, type Disposable } from '../events';
 
 export interface AlarmChange {
@@ -36,6 +37,8 @@ interface LiveRun {
   config: GanConfig | null;
   metrics: MetricRecord[];
   quality: QualityRecord[];
+  /** D's map at each sample step of 2-D data, read once from its sample file. */
+  maps: DiscriminatorMap[];
   alarms: Alarm[];
   timer: NodeJS.Timeout | undefined;
   lastEval: number;
@@ -49,6 +52,8 @@ export const ALARM_THROTTLE_MS = 1000;
 export class AlarmMonitor implements Disposable {
   private readonly live = new Map<string, LiveRun>();
   private readonly diskCache = new Map<string, { stamp: string; alarms: Alarm[] }>();
+  /** D's maps by sample file: a sample step's file is written once, so each is read once. */
+  private readonly mapCache = new MapCache();
   private readonly _onDidChange = new Emitter<AlarmChange>();
   /** A run's alarms changed (live, or after the thresholds did). */
   readonly onDidChange = this._onDidChange.event;
@@ -79,7 +84,7 @@ export class AlarmMonitor implements Disposable {
     const stamp = diskStamp(dir);
     const cached = this.diskCache.get(dir);
     if (cached && cached.stamp === stamp) return cached.alarms;
-    const alarms = judgeFromDisk(dir, t);
+    const alarms = judgeFromDisk(dir, t, this.mapCache);
     this.diskCache.set(dir, { stamp, alarms });
     return alarms;
   }
@@ -92,18 +97,24 @@ export class AlarmMonitor implements Disposable {
   started(runDir: string, runId: string): void {
     const dir = resolve(runDir);
     this.stopTimer(dir);
-    const run: LiveRun = { runId, config: readRunConfig(dir), metrics: readMetrics(dir), quality: readQuality(dir), alarms: [], timer: undefined, lastEval: -Infinity, lastCostMs: 0 };
+    const config = readRunConfig(dir);
+    const maps = alarmOptionsOf(config).probability ? readMaps(dir, readSamples(dir), this.mapCache) : [];
+    const run: LiveRun = { runId, config, metrics: readMetrics(dir), quality: readQuality(dir), maps, alarms: [], timer: undefined, lastEval: -Infinity, lastCostMs: 0 };
     this.live.set(dir, run);
     this.evaluate(dir, run);
   }
 
-  /** New records of a live run; judged again within `throttleMs`. */
-  records(runDir: string, update: { metrics?: MetricRecord[]; quality?: QualityRecord[] }): void {
+  /**
+   * New records of a live run; judged again within `throttleMs`. A sample record's file is on
+   * disk when the trainer announces it; a 2-D picture's map of D is read from it.
+   */
+  records(runDir: string, update: { metrics?: MetricRecord[]; quality?: QualityRecord[]; samples?: SampleRecord[] }): void {
     const dir = resolve(runDir);
     const run = this.live.get(dir);
     if (!run) return;
     if (update.metrics?.length) run.metrics.push(...update.metrics);
     if (update.quality?.length) run.quality.push(...update.quality);
+    if (update.samples?.length && alarmOptionsOf(run.config).probability) run.maps.push(...readMaps(dir, update.samples, this.mapCache));
     this.schedule(dir, run);
   }
 
@@ -148,7 +159,7 @@ export class AlarmMonitor implements Disposable {
     run.lastEval = this.now();
     const t = this.thresholds();
     const t0 = Date.now();
-    const alarms = t ? detectAlarms(run.metrics, run.quality, alarmOptionsOf(run.config), t) : [];
+    const alarms = t ? detectAlarms(run.metrics, run.quality, alarmOptionsOf(run.config), t, run.maps) : [];
     run.lastCostMs = Date.now() - t0;
     const changed = JSON.stringify(alarms) !== JSON.stringify(run.alarms);
     const before = new Set<AlarmKind>(run.alarms.map((a) => a.kind));
@@ -172,17 +183,62 @@ export class AlarmMonitor implements Disposable {
 }
 
 /** Judges a run from its files (a finished run, or one trained by another process). */
-export function judgeFromDisk(runDir: string, t: AlarmThresholds): Alarm[] {
-  return detectAlarms(readMetrics(runDir), readQuality(runDir), alarmOptionsOf(readRunConfig(runDir)), t);
+export function judgeFromDisk(runDir: string, t: AlarmThresholds, cache = new MapCache()): Alarm[] {
+  const config = readRunConfig(runDir);
+  const opts = alarmOptionsOf(config);
+  // D's map is a probability only for the losses whose D outputs one; a critic's is never 0.5.
+  const maps = opts.probability ? readMaps(runDir, readSamples(runDir), cache) : [];
+  return detectAlarms(readMetrics(runDir), readQuality(runDir), opts, t, maps);
 }
 
-/** Changes whenever the logs do: their sizes (appends) and run.json's modification time. */
+/** Sample files read at most once each (up to a bound, then forgotten all at once). */
+export class MapCache {
+  private readonly byFile = new Map<string, DiscriminatorMap | null>();
+  constructor(private readonly max = 20_000) {}
+  get(file: string): DiscriminatorMap | null {
+    const hit = this.byFile.get(file);
+    if (hit !== undefined) return hit;
+    if (this.byFile.size >= this.max) this.byFile.clear();
+    const map = readMap(file);
+    this.byFile.set(file, map);
+    return map;
+  }
+}
+
+/** D's maps of the training steps' 2-D pictures among `samples` (manual steps' pictures are not judged). */
+function readMaps(dir: string, samples: SampleRecord[], cache: MapCache): DiscriminatorMap[] {
+  const out: DiscriminatorMap[] = [];
+  for (const s of samples) {
+    if (s.kind !== 'points2d' || s.manual !== undefined) continue;
+    const map = cache.get(join(dir, s.file));
+    if (map) out.push(map);
+  }
+  return out;
+}
+
+/**
+ * One sample file's map of D. A file that cannot be read or is not a points picture gives no map:
+ * the verdict then goes without that check, as it does for a run without heatmaps, and says so
+ * by not listing it.
+ */
+function readMap(file: string): DiscriminatorMap | null {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return null;
+  }
+  const parsed = v.safeParse(samplePoints2D, json);
+  return parsed.success ? discriminatorMapOf(parsed.output) : null;
+}
+
+/** Changes whenever the logs do: their sizes (appends, a new sample picture) and run.json's modification time. */
 function diskStamp(dir: string): string {
   const size = (f: string) => {
     const p = join(dir, f);
     return existsSync(p) ? `${statSync(p).size}:${statSync(p).mtimeMs}` : '-';
   };
-  return `${size(RUN_FILES.metrics)}|${size(RUN_FILES.quality)}|${size(RUN_FILES.run)}`;
+  return `${size(RUN_FILES.metrics)}|${size(RUN_FILES.quality)}|${size(RUN_FILES.samples)}|${size(RUN_FILES.run)}`;
 }
 
 /** Settings values (any shape) into thresholds: invalid entries fall back to the defaults. */

@@ -28,6 +28,10 @@ export function readAlarmSettings(): AlarmThresholds | undefined {
     divergenceGrowth: c.get('alarms.divergenceGrowth'),
     divergenceFloor: c.get('alarms.divergenceFloor'),
     equilibriumTolerance: c.get('alarms.equilibriumTolerance'),
+    equilibriumHighQuality: c.get('alarms.equilibriumHighQuality'),
+    equilibriumSwdFactor: c.get('alarms.equilibriumSwdFactor'),
+    equilibriumFcdFactor: c.get('alarms.equilibriumFcdFactor'),
+    equilibriumMapShare: c.get('alarms.equilibriumMapShare'),
   };
   return thresholdsFrom((k) => values[k], DEFAULT_ALARM_THRESHOLDS);
 }
@@ -54,6 +58,7 @@ export class AlarmUi implements vscode.Disposable {
         else if (!dir) return;
         else if (message.type === 'metrics') this.monitor.records(dir, { metrics: message.records });
         else if (message.type === 'quality') this.monitor.records(dir, { quality: [message.record] });
+        else if (message.type === 'samples') this.monitor.records(dir, { samples: [message.record] });
       }),
       feed.onEnded(({ session }) => session.runDir && this.monitor.ended(session.runDir)),
       vscode.workspace.onDidChangeConfiguration((e) => {
