@@ -312,7 +312,8 @@ const MAX_EVIDENCE = 200;
 /** A digit class counts for equilibrium when it holds at least this share of an even split (5 % of ten). */
 const EVEN_CLASS_SHARE = 0.5;
 
-const pct = (x: number) => `${Math.round(x * 100)} %`;
+/** A share in per cent, to a tenth where that matters: 89.5 % must not read as the 90 % it missed. */
+const pct = (x: number) => `${Number((x * 100).toFixed(1))} %`;
 
 /**
  * What equilibrium needs of the samples at one quality measurement, most telling first: on

@@ -3,14 +3,18 @@
  * distance against its real-vs-real floor, diversity against the real data's, modes covered and
  * the share of high-quality samples (mixtures), the Fréchet classifier distance with its floor,
  * precision and recall (MNIST), and the class histogram of generated digits at the cursor step,
- * where a missing class is a lost mode. Every chart follows the global step cursor.
+ * where a missing class is a lost mode. Every chart follows the global step cursor. On top, the
+ * verdict on D ≈ 0.5 at the cursor step (equilibrium, or D cannot tell but G is not there yet),
+ * with the measure that decided it and every check it read; the host judged it (alarms.ts).
  */
+import type { Alarm, VerdictEvidence, VerdictMeasure } from '../../src/protocol/alarms';
 import type { QualityRecord } from '../../src/protocol/runFormat';
 import { LineChart, type LineSeries, type StepLink } from '../shared/charts/lineChart';
 import { chartFont, Surface } from '../shared/charts/surface';
 import { requestDraw, type Drawable } from '../shared/frame';
 import { Column, recordAtStep, type RunData } from '../shared/runData';
 import { palette, withAlpha } from '../shared/theme';
+import { formatStep } from '../shared/format';
 import type { StepCursor } from './stepCursor';
 
 type QualityKey = Exclude<keyof QualityRecord, 'step' | 'classes'>;
@@ -20,6 +24,8 @@ export const MISSING_CLASS_SHARE = 0.01;
 
 interface ChartSpec {
   id: string;
+  /** The verdict measures this chart shows: it is marked when one of them decided. */
+  measures?: VerdictMeasure[];
   title: string;
   note: string;
   /** [key, label, role]: `gen` in the generated colour, `real` for the real-data reference (dashed). */
@@ -31,6 +37,7 @@ interface ChartSpec {
 const CHARTS: ChartSpec[] = [
   {
     id: 'quality-swd',
+    measures: ['swd'],
     title: 'Sliced Wasserstein distance',
     note: 'Generated vs real samples; the dashed floor is the same distance between two real samples, so reaching it is as good as it gets.',
     series: [['swd', 'SWD (generated vs real)', 'gen'], ['swdFloor', 'floor (real vs real)', 'real']],
@@ -44,6 +51,7 @@ const CHARTS: ChartSpec[] = [
   },
   {
     id: 'quality-modes',
+    measures: ['modes'],
     title: 'Modes covered',
     note: 'Mixture modes holding at least 1 % of the samples within 3σ; the dashed line is every mode.',
     series: [['modesCovered', 'modes covered', 'gen'], ['modes', 'modes in the data', 'real']],
@@ -54,6 +62,7 @@ const CHARTS: ChartSpec[] = [
   },
   {
     id: 'quality-high',
+    measures: ['high-quality'],
     title: 'High-quality share',
     note: 'Share of generated samples within 3σ of some mode.',
     series: [['highQuality', 'within 3σ of a mode', 'gen']],
@@ -61,6 +70,7 @@ const CHARTS: ChartSpec[] = [
   },
   {
     id: 'quality-fcd',
+    measures: ['fcd'],
     title: 'Fréchet classifier distance',
     note: 'Fréchet distance in the feature space of the small MNIST classifier GAN Studio ships (not FID: no Inception network). The dashed floor is real against real.',
     series: [['fcd', 'FCD (generated vs real)', 'gen'], ['fcdFloor', 'floor (real vs real)', 'real']],
@@ -77,10 +87,13 @@ const CHARTS: ChartSpec[] = [
 
 export class QualityView {
   readonly el: HTMLElement;
-  private readonly charts: { spec: ChartSpec; chart: LineChart; wrap: HTMLElement }[] = [];
+  private readonly charts: { spec: ChartSpec; chart: LineChart; wrap: HTMLElement; badge: HTMLElement }[] = [];
+  private readonly verdict: VerdictBox;
   private readonly empty = document.createElement('p');
   private readonly classes: ClassHistogram;
   private shownCount = -1;
+
+  private readonly cursor: StepCursor;
 
   constructor(
     private run: RunData,
@@ -93,7 +106,8 @@ export class QualityView {
     const h = document.createElement('h2');
     h.textContent = 'Sample quality';
     this.empty.className = 'empty-note';
-    this.el.append(h, this.empty);
+    this.verdict = new VerdictBox();
+    this.el.append(h, this.verdict.el, this.empty);
     const grid = document.createElement('div');
     grid.className = 'quality-grid';
     for (const spec of CHARTS) {
@@ -102,6 +116,10 @@ export class QualityView {
       wrap.id = spec.id;
       const t = document.createElement('h3');
       t.textContent = spec.title;
+      const badge = document.createElement('span');
+      badge.className = 'verdict-badge';
+      badge.hidden = true;
+      t.append(badge);
       wrap.append(t);
       const chart = new LineChart(wrap, { label: spec.title, height: 170, link, logY: spec.logY === true, robust: false });
       const note = document.createElement('p');
@@ -109,8 +127,9 @@ export class QualityView {
       note.textContent = spec.note;
       wrap.append(note);
       grid.append(wrap);
-      this.charts.push({ spec, chart, wrap });
+      this.charts.push({ spec, chart, wrap, badge });
     }
+    this.cursor = cursor;
     this.classes = new ClassHistogram(() => this.run, cursor);
     grid.append(this.classes.el);
     this.el.append(grid);
@@ -152,15 +171,126 @@ export class QualityView {
         ? 'No quality measurements yet: the trainer records them at every sample step (logging.samplesEvery) in quality.jsonl.'
         : 'This run records no quality measure that can be charted.';
     this.classes.invalidate();
+    this.alarmsChanged();
   }
 
   dataChanged(): void {
     if (this.run.quality.length !== this.shownCount) this.rebuild();
+    else this.alarmsChanged();
   }
 
   cursorMoved(): void {
     for (const { chart } of this.charts) chart.invalidateOverlay();
     this.classes.invalidate();
+    this.alarmsChanged();
+  }
+
+  /** The run's alarms changed (or the cursor moved): the verdict box and the decisive chart follow. */
+  alarmsChanged(): void {
+    const shown = this.verdict.show(this.run.alarms, this.cursor.step);
+    for (const { spec, badge, wrap } of this.charts) {
+      const decided = shown !== undefined && (spec.measures ?? []).includes(shown.evidence.decidedBy);
+      badge.hidden = !decided;
+      badge.textContent = decided ? ' · decided the verdict' : '';
+      wrap.classList.toggle('verdict-decisive', decided);
+    }
+    this.classes.el.classList.toggle('verdict-decisive', shown?.evidence.decidedBy === 'classes');
+  }
+}
+
+/** What the verdict box shows: the verdict holding at the cursor and the measurement it read. */
+interface ShownVerdict {
+  alarm: Alarm;
+  evidence: VerdictEvidence;
+}
+
+/** Ranges listed in the verdict box, as in the banners. */
+const MAX_RANGES = 6;
+
+const VERDICT_KINDS = new Set<Alarm['kind']>(['equilibrium', 'weak-discriminator']);
+
+/**
+ * The verdict at the cursor step (the latest when the cursor follows the run): which verdict's
+ * ranges hold the step, and its latest measurement at or before it.
+ */
+export function verdictAt(alarms: readonly Alarm[], step: number | null): ShownVerdict | { none: number } | undefined {
+  const verdicts = alarms.filter((a) => VERDICT_KINDS.has(a.kind) && a.evidence?.length);
+  if (verdicts.length === 0) return undefined;
+  const at = step ?? Math.max(...verdicts.flatMap((a) => a.ranges.map((r) => r[1])));
+  const alarm = verdicts.find((a) => a.ranges.some(([x, y]) => at >= x && at <= y));
+  if (!alarm) return { none: at };
+  const ev = alarm.evidence!;
+  const i = recordAtStep(ev, at);
+  return { alarm, evidence: ev[Math.max(0, i)] };
+}
+
+/** The verdict on D ≈ 0.5 at the cursor: what was decided, by which measure, and every check read. */
+class VerdictBox {
+  readonly el = document.createElement('section');
+  private readonly title = document.createElement('strong');
+  private readonly decided = document.createElement('p');
+  private readonly checks = document.createElement('ul');
+  private readonly where = document.createElement('p');
+  private shown = '';
+
+  constructor() {
+    this.el.id = 'quality-verdict';
+    this.el.className = 'alarm alarm-info verdict';
+    this.el.setAttribute('role', 'status');
+    this.el.setAttribute('aria-live', 'polite');
+    this.el.hidden = true;
+    const body = document.createElement('div');
+    body.className = 'alarm-body';
+    this.title.className = 'alarm-title verdict-title';
+    this.decided.className = 'alarm-message verdict-decided';
+    this.checks.className = 'verdict-checks';
+    this.where.className = 'alarm-steps verdict-where';
+    body.append(this.title, this.decided, this.checks, this.where);
+    this.el.append(body);
+  }
+
+  show(alarms: readonly Alarm[], step: number | null): ShownVerdict | undefined {
+    const v = verdictAt(alarms, step);
+    const key = JSON.stringify(v === undefined ? null : 'none' in v ? v : [v.alarm.kind, v.alarm.ranges, v.evidence]);
+    if (key === this.shown) return v && !('none' in v) ? v : undefined;
+    this.shown = key;
+    this.el.hidden = v === undefined;
+    if (v === undefined) return undefined;
+    if ('none' in v) {
+      delete this.el.dataset.kind;
+      delete this.el.dataset.decidedBy;
+      this.title.textContent = `No verdict at step ${formatStep(v.none)}`;
+      this.decided.textContent = 'D does not say about 0.5 to both real and generated data here (or the warm-up is not over), so there is no equilibrium to judge.';
+      this.checks.replaceChildren();
+      this.where.textContent = '';
+      return undefined;
+    }
+    const { alarm, evidence } = v;
+    const decisive = evidence.checks.find((c) => c.measure === evidence.decidedBy)!;
+    const reached = alarm.kind === 'equilibrium';
+    this.el.dataset.kind = alarm.kind;
+    this.el.dataset.decidedBy = evidence.decidedBy;
+    this.title.textContent = `Verdict: ${alarm.title}`;
+    this.decided.replaceChildren(
+      document.createTextNode(reached ? 'Every measure passed; the one that sees most: ' : 'Decided by '),
+      Object.assign(document.createElement('strong'), { className: 'verdict-measure', textContent: decisive.label }),
+      document.createTextNode(`: ${decisive.text}.`),
+    );
+    this.checks.replaceChildren(
+      ...evidence.checks.map((c) => {
+        const li = document.createElement('li');
+        li.dataset.measure = c.measure;
+        li.dataset.pass = String(c.pass);
+        li.textContent = `${c.pass ? '✓' : '✗'} ${c.label}: ${c.text}`;
+        li.setAttribute('aria-label', `${c.label} ${c.pass ? 'passes' : 'fails'}: ${c.text}`);
+        return li;
+      }),
+    );
+    this.where.textContent = `Read at the quality measurement of step ${formatStep(evidence.step)}; D says about 0.5 to both at steps ${alarm.ranges
+      .slice(0, MAX_RANGES)
+      .map(([a, b]) => (a === b ? formatStep(a) : `${formatStep(a)}–${formatStep(b)}`))
+      .join(', ')}${alarm.ranges.length > MAX_RANGES ? ` and ${alarm.ranges.length - MAX_RANGES} more ranges` : ''} with this verdict.`;
+    return v;
   }
 }
 
