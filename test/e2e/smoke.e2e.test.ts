@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import {
-  ensureCodeServer,
   findWebviewFrame,
   installVsix,
   launchChromium,
@@ -25,6 +24,7 @@ import {
   withTimeout,
   type CodeServer,
 } from './codeServer';
+import { codeServerOrSkip } from './stages';
 
 const SMOKE_BUDGET_MS = 170_000;
 
@@ -122,11 +122,8 @@ function vscePackage(dir: string, out: string): Promise<void> {
 }
 
 test('e2e harness: code-server runs an extension command from the palette', { timeout: 25 * 60_000 }, async (t) => {
-  const codeServerDir = await ensureCodeServer();
-  if (typeof codeServerDir !== 'string') {
-    t.skip(codeServerDir.skip);
-    return;
-  }
+  const codeServerDir = await codeServerOrSkip(t);
+  if (codeServerDir === undefined) return;
 
   const artifacts = join(repoRoot(), '.test-artifacts', 'e2e', 'smoke');
   rmSync(artifacts, { recursive: true, force: true });

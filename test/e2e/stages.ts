@@ -2,10 +2,13 @@
 // into an artifacts folder (a failed stage leaves one of what was on screen), and a tear-down that
 // keeps the logs and run files and removes everything else. The scenarios differ in their steps,
 // not in this.
-import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { TestContext } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, openWorkbench, screenshot, startCodeServer, withTimeout, type CodeServer } from './codeServer';
+import { ensureCodeServer, launchChromium, openWorkbench, repoRoot, screenshot, startCodeServer, withTimeout, type CodeServer } from './codeServer';
+import { runsDir } from './trainScenario';
 
 export class Stages {
   /** Set once the workbench is open; screenshots are skipped before that. */
@@ -90,5 +93,54 @@ export class Stages {
     rmSync(opts.tmp, { recursive: true, force: true });
     writeFileSync(join(this.artifacts, 'README.txt'), `Screenshots and logs of ${opts.what}, ${new Date().toISOString()}\n`);
     console.log(`${this.label} artifacts (screenshots, logs): ${this.artifacts} (${this.elapsed()})`);
+  }
+}
+
+/** code-server's folder, or undefined when the test was skipped because it cannot run here (the skip says why). */
+export async function codeServerOrSkip(t: TestContext): Promise<string | undefined> {
+  const codeServerDir = await ensureCodeServer();
+  if (typeof codeServerDir === 'string') return codeServerDir;
+  t.skip(codeServerDir.skip);
+  return undefined;
+}
+
+/** What a scenario's body gets: fresh folders under one temp folder, and its stages. */
+export interface Scenario {
+  codeServerDir: string;
+  root: string;
+  stages: Stages;
+  tmp: string;
+  userDataDir: string;
+  /** Empty until the body copies a fixture there. */
+  workspace: string;
+  /** Empty until the body installs the extension there. */
+  extensionsDir: string;
+}
+
+/**
+ * The frame every GAN Studio scenario shares: code-server or a skip, stages logging to
+ * .test-artifacts/e2e/<name>/, a temp folder for user data, workspace and extensions, the body
+ * bounded by `budgetMs`, and the tear-down (logs and run files kept, the rest removed) whatever
+ * happened. `file` names the test in the artifacts' README.
+ */
+export async function runScenario(t: TestContext, opts: { name: string; file: string; budgetMs: number }, body: (s: Scenario) => Promise<void>): Promise<void> {
+  const codeServerDir = await codeServerOrSkip(t);
+  if (codeServerDir === undefined) return;
+  const root = repoRoot();
+  const stages = new Stages(`${opts.name} e2e`, join(root, '.test-artifacts', 'e2e', opts.name));
+  const tmp = mkdtempSync(join(tmpdir(), `gan-e2e-${opts.name}-`));
+  const scenario: Scenario = {
+    codeServerDir,
+    root,
+    stages,
+    tmp,
+    userDataDir: join(tmp, 'user-data'),
+    workspace: join(tmp, 'workspace'),
+    extensionsDir: join(tmp, 'extensions'),
+  };
+  try {
+    await withTimeout(`${opts.name} e2e scenario`, opts.budgetMs, () => body(scenario));
+  } finally {
+    await stages.tearDown({ tmp, userDataDir: scenario.userDataDir, runsDir: runsDir(scenario.workspace), what: opts.file });
   }
 }

@@ -12,27 +12,23 @@
 //   6          a screenshot per stage in .test-artifacts/e2e/train/ (the path is printed).
 // The scenario's data and run-file checks are in trainScenario.ts, shareable with a desktop runner.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Frame, Page } from 'playwright-core';
 import { readSamples } from '../../src/runDir/runReader';
 import {
   canvasInk,
-  ensureCodeServer,
   findWebviewFrame,
   installVsix,
   openFile,
   poll,
   readProblems,
   readZip,
-  repoRoot,
   run,
   runCommand,
   tryCommand,
   waitForNotification,
-  withTimeout,
   type CanvasInk,
 } from './codeServer';
 import {
@@ -42,11 +38,10 @@ import {
   MIN_STEP_FOR_DASHBOARD,
   objectOpenPosition,
   runConfig,
-  runsDir,
   valuePosition,
   waitForRun,
 } from './trainScenario';
-import { Stages } from './stages';
+import { runScenario } from './stages';
 
 /** Everything after code-server is installed; the machine is shared, so generous but bounded. */
 const SCENARIO_BUDGET_MS = 9 * 60_000;
@@ -204,276 +199,260 @@ function brief(d: DashboardInk): string {
 }
 
 test('GAN Studio e2e: from "Train GAN" in the palette to samples, stop and resume (code-server)', { timeout: 30 * 60_000 }, async (t) => {
-  const codeServerDir = await ensureCodeServer();
-  if (typeof codeServerDir !== 'string') {
-    t.skip(codeServerDir.skip);
-    return;
-  }
+  await runScenario(t, { name: 'train', file: 'test/e2e/trainFromPalette.e2e.test.ts', budgetMs: SCENARIO_BUDGET_MS }, async ({ codeServerDir, root, stages, workspace, userDataDir, extensionsDir }) => {
+    const say = (msg: string) => stages.say(msg);
+    const shot = (name: string) => stages.shot(name);
+    const stage = <T>(name: string, ms: number, fn: () => Promise<T>) => stages.run(name, ms, fn);
 
-  const root = repoRoot();
-  const stages = new Stages('train e2e', join(root, '.test-artifacts', 'e2e', 'train'));
-  const tmp = mkdtempSync(join(tmpdir(), 'gan-e2e-train-'));
-  const userDataDir = join(tmp, 'user-data');
-  const say = (msg: string) => stages.say(msg);
-  const shot = (name: string) => stages.shot(name);
-  const stage = <T>(name: string, ms: number, fn: () => Promise<T>) => stages.run(name, ms, fn);
-
-  try {
-    await withTimeout('train e2e scenario', SCENARIO_BUDGET_MS, async () => {
-      // ---- set-up ----
-      const { vsix } = await stage('package the extension', 5 * 60_000, async () => {
-        const built = await packageVsix(root);
-        const names = checkVsixContents(built.vsix);
-        say(`${built.vsix}: ${names.length} files, ${(statSync(built.vsix).size / 1e6).toFixed(1)} MB, ${built.how}`);
-        return built;
-      });
-      const extensionsDir = join(tmp, 'extensions');
-      await stage('install the vsix', 3 * 60_000, async () => {
-        const installed = await installVsix(codeServerDir, vsix, extensionsDir);
-        assert.equal(installed.via, 'cli', `code-server --install-extension failed: ${installed.cliError}`);
-        for (const f of ['dist/extension.js', 'dist/cli.js', 'schemas/gan.schema.json']) assert.ok(existsSync(join(installed.dir, f)), `installed extension lacks ${f}`);
-      });
-      const workspace = join(tmp, 'workspace');
-      const ganJson = copyWorkspace(root, workspace);
-      const fixtureText = readFileSync(ganJson, 'utf8');
-
-      const p = await stages.openWorkbench({ workspace, extensionsDir, userDataDir });
-
-      // ---- 1: an invalid value is reported in Problems, and goes away when fixed ----
-      await stage('1 invalid value → Problems → fixed', 120_000, async () => {
-        await openFile(p, 'gan.json', 60_000);
-        const at = valuePosition(fixtureText, INVALID_EDIT.key);
-        await goToLine(p, at.line, at.column);
-        for (let i = 0; i < INVALID_EDIT.valid.length; i++) await p.keyboard.press('Shift+ArrowRight');
-        await p.keyboard.type(INVALID_EDIT.invalid);
-        const typed = `"${INVALID_EDIT.key}": ${INVALID_EDIT.invalid},`;
-        assert.ok((await editorText(p)).includes(typed), `the editor does not show ${typed}:\n${await editorText(p)}`);
-        // The JSON language server and the extension's own checks both start lazily: allow a while.
-        const problems = await poll('a problem for the invalid batchSize in Problems', 60_000, async () => {
-          const ps = await readProblems(p, 15_000);
-          return ps.some((x) => (x.severity === 'error' || x.severity === 'warning') && INVALID_EDIT.problem.test(x.message)) ? ps : undefined;
-        }, 1_000);
-        say(`Problems: ${problems.map((x) => `[${x.severity}] ${x.message}`).join(' | ')}`);
-        await shot('invalid-batchSize-in-problems');
-
-        // Training it anyway is refused with the reason (Train GAN saves the file first, as it trains
-        // what is on screen).
-        await focusEditor(p);
-        await runCommand(p, 'GAN: Train GAN');
-        const refusal = await waitForNotification(p, INVALID_EDIT.refusal, 30_000);
-        say(`Train GAN refused: "${refusal}"`);
-        await shot('train-refused-invalid');
-        // Its toast would otherwise sit over the dashboard in every later screenshot.
-        await tryCommand(p, 'Notifications: Clear All Notifications');
-        assert.ok(!existsSync(join(workspace, '.gan', 'runs')) || readdirSync(join(workspace, '.gan', 'runs')).length === 0, 'no run was started for the invalid file');
-
-        const fixed = `"${INVALID_EDIT.key}": ${INVALID_EDIT.valid},`;
-        // One undo takes the typed value back. The editor may render it a moment later, and focus
-        // may still be on a toast: look before pressing again, and re-focus the editor each time.
-        for (let i = 0; i < 3 && !(await editorText(p)).includes(fixed); i++) {
-          await focusEditor(p);
-          await p.keyboard.press('Control+Z');
-          await poll('the undo to show', 3_000, async () => (await editorText(p)).includes(fixed)).catch(() => {});
-        }
-        const after = await editorText(p);
-        assert.ok(after.includes(fixed), `undo did not bring back ${fixed}; the editor shows:\n${after}`);
-        await saveIfDirty(p);
-        await poll('the batchSize error to leave Problems', 30_000, async () => {
-          const ps = await readProblems(p, 15_000);
-          return ps.every((x) => !INVALID_EDIT.problem.test(x.message)) ? true : undefined;
-        }, 1_000);
-        await shot('fixed-problems-clear');
-      });
-
-      // ---- 2: schema completion inside an object ----
-      await stage('2 completion offers schema properties', 90_000, async () => {
-        await focusEditor(p);
-        const at = objectOpenPosition(fixtureText, COMPLETION.insideObject);
-        await goToLine(p, at.line, at.column);
-        await p.keyboard.press('Enter');
-        const widget = p.locator('.editor-widget.suggest-widget.visible');
-        const labels = await poll(`completion with ${COMPLETION.expect.join(', ')}`, 60_000, async () => {
-          if (!(await widget.isVisible())) await p.keyboard.press('Control+Space');
-          await widget.waitFor({ state: 'visible', timeout: 5_000 });
-          // "Loading…" first, then rows; "No suggestions." means the language server was not ready.
-          await p.waitForTimeout(500);
-          const rows = await widget.locator('.monaco-list-row').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? e.textContent ?? ''));
-          if (COMPLETION.expect.every((w) => rows.some((r) => r.includes(w)))) return rows;
-          await p.keyboard.press('Escape');
-          return undefined;
-        }, 1_000);
-        say(`completion: ${labels.slice(0, 12).join(' | ')}`);
-        await shot('completion-in-training');
-        await p.keyboard.press('Escape');
-        await widget.waitFor({ state: 'hidden', timeout: 5_000 });
-        await p.keyboard.press('Control+Z');
-        await saveIfDirty(p);
-        assert.equal(readFileSync(ganJson, 'utf8').replace(/\s+/g, ''), fixtureText.replace(/\s+/g, ''), 'gan.json changed on disk after the completion step');
-      });
-
-      // ---- 3: Train GAN from the palette ----
-      // Room for the dashboard: no Problems panel, no side bar (the Samples view opens it again).
-      await tryCommand(p, 'View: Hide Panel');
-      await tryCommand(p, 'View: Close Primary Side Bar');
-      const started = await stage('3a F1 → GAN: Train GAN starts a run', 90_000, async () => {
-        await runCommand(p, 'GAN: Train GAN');
-        return waitForRun(workspace, 'status running with a first step', 80_000, (i) => i.status === 'running' && i.step > 0);
-      });
-      const runId = started.info.id;
-      say(`run ${runId} in ${started.dir} on ${started.info.backend}`);
-
-      const statusText = await stage('3b status bar shows progress', 60_000, async () => {
-        const item = p.locator('.part.statusbar .statusbar-item', { hasText: new RegExp(`\\b\\d+/${started.info.totalSteps}\\b`) }).first();
-        await item.waitFor({ state: 'visible', timeout: 55_000 });
-        return (await item.innerText()).replace(/\s+/g, ' ').trim();
-      });
-      say(`status bar: "${statusText}"`);
-      assert.match(statusText, new RegExp(`${started.info.name} \\d+/${started.info.totalSteps}`), 'status bar item: "<name> <step>/<total> · D … G …"');
-
-      const dashboard = await stage('3c dashboard draws losses, D histograms and samples', 150_000, async () => {
-        await p.locator('.tabs-container .tab .label-name', { hasText: `GAN: ${runId}` }).first().waitFor({ state: 'visible', timeout: 60_000 });
-        const frame = await findWebviewFrame(p, '#losses', 60_000);
-        await waitForRun(workspace, `step ≥ ${MIN_STEP_FOR_DASHBOARD}`, 120_000, (i) => i.step >= MIN_STEP_FOR_DASHBOARD);
-        let last: DashboardInk | undefined;
-        let why: string | undefined;
-        await poll('the dashboard to draw', 60_000, async () => {
-          last = await dashboardInk(frame);
-          why = dashboardDrawn(last, 200);
-          return why === undefined;
-        }, 500).catch((err: Error) => {
-          throw new Error(`${err.message}: ${why}; ${last ? brief(last) : 'nothing read'}`);
-        });
-        say(`dashboard: ${brief(last!)}`);
-        assert.match(last!.status, /running/i, 'the dashboard status badge says running');
-        return frame;
-      });
-      await shot('dashboard-training');
-
-      await stage('3d dashboard draws the D-output history when scrolled to', 60_000, async () => {
-        // Views below the fold that drew once (empty, at the first snapshot) wait to be scrolled
-        // to before they redraw (webview/shared/frame.ts), as a person would scroll.
-        await dashboard.locator('#discriminator canvas.history-canvas').scrollIntoViewIfNeeded({ timeout: 10_000 });
-        const ink = await poll('the D-output history (ridgeline) to draw', 30_000, async () => {
-          const h = await canvasInk(dashboard, '#discriminator canvas.history-canvas');
-          return h && h.inked >= 1_000 && h.colours >= 3 ? h : undefined;
-        }, 500);
-        say(`D-output history: ${ink.inked} px/${ink.colours} colours`);
-        await shot('dashboard-d-outputs');
-        // Back to the top, where the status badge and the losses are, for the later screenshots.
-        await dashboard.locator('#run-status').scrollIntoViewIfNeeded({ timeout: 10_000 });
-      });
-
-      // ---- 4: the Samples side view ----
-      const samplesView = await stage('4 Samples view shows the latest sample', 90_000, async () => {
-        await runCommand(p, 'GAN Studio: Focus on Samples View');
-        // code-server sometimes leaves a webview view's outer frame without its content frame: the
-        // webview bootstrap (pre/index.html) finds another service worker in control ("Found
-        // unexpected service worker controller", in the browser console) and waits for a
-        // controllerchange that never comes; no GAN Studio code has run in the view yet. Keeping
-        // code-server's own PWA worker out did not stop it (2 blank of 4 runs). A person would close
-        // and reopen the side bar, which gives the view a new frame: so do we, once, and say so
-        // (GAN_STUDIO_E2E_NO_REOPEN=1 fails instead, to measure how often).
-        const frame = await findWebviewFrame(p, '#sample-step', 25_000).catch(async (err: unknown) => {
-          if (process.env.GAN_STUDIO_E2E_NO_REOPEN === '1') throw err;
-          say('the Samples view stayed blank for 25 s; closing and reopening the side bar once');
-          await runCommand(p, 'View: Close Primary Side Bar');
-          await runCommand(p, 'GAN Studio: Focus on Samples View');
-          return findWebviewFrame(p, '#sample-step', 40_000);
-        });
-        let why = '';
-        const v0 = Date.now();
-        const shown = await poll('the Samples view to show the latest sample', 40_000, async () => {
-          const step = Number((await frame.locator('#sample-step').getAttribute('data-step')) || NaN);
-          const ink = await canvasInk(frame, '.side-display canvas.points-canvas');
-          const latest = readSamples(started.dir).at(-1)?.step ?? 0;
-          // The view follows new samples; allow the one being written while we read.
-          const now =
-            !(step > 0) ? `no sample step shown (data-step ${step})`
-            : !ink ? 'no points canvas'
-            : ink.inked < 3_000 || ink.colours < 4 ? `points canvas not drawn (${ink.inked} px/${ink.colours} colours)`
-            : step < latest - 200 ? `shows step ${step}, samples.jsonl has ${latest}`
-            : '';
-          if (now !== why && now) say(`  Samples view (+${((Date.now() - v0) / 1000).toFixed(1)} s): ${now}`);
-          why = now;
-          if (now || !ink) return undefined;
-          return { step, latest, ink, text: (await frame.locator('#sample-step').innerText()).trim() };
-        }, 500).catch((err: Error) => {
-          throw new Error(`${err.message}: ${why}`);
-        });
-        say(`Samples view: "${shown.text}" (latest in samples.jsonl: ${shown.latest}), ${shown.ink.inked} px/${shown.ink.colours} colours`);
-        return frame;
-      });
-      await shot('samples-view');
-
-      // ---- 5: stop, resume from that step, stop again ----
-      const stopped = await stage('5a GAN: Stop Training marks the run stopped', 90_000, async () => {
-        await runCommand(p, 'GAN: Stop Training');
-        const r = await waitForRun(workspace, 'status stopped', 80_000, (i) => i.status === 'stopped');
-        assert.equal(r.info.checkpointStep, r.info.step, 'stopping writes a checkpoint at the step it stopped at');
-        const note = await waitForNotification(p, /stopped at step \d+/, 20_000);
-        say(`stopped at step ${r.info.step}; notification "${note}"`);
-        await poll('the dashboard to say stopped', 20_000, async () => /stopped/i.test((await dashboardInk(dashboard)).status));
-        await assertCurvesUnbroken(dashboard, 'of the stopped run');
-        // The side bar follows too: the Samples view's badge and the Runs view's row.
-        const badge = samplesView.locator('.side-head .status, .side-head [class*="status"]').first();
-        await poll('the Samples view to say stopped', 15_000, async () => /stopped/i.test((await badge.textContent({ timeout: 2_000 })) ?? ''));
-        await p.locator('.monaco-list-row', { hasText: /stopped/ }).filter({ hasText: `${r.info.step}/${r.info.totalSteps}` }).first().waitFor({ state: 'visible', timeout: 15_000 });
-        return r.info;
-      });
-      assert.ok(stopped.step < stopped.totalSteps, `the run finished (${stopped.step}/${stopped.totalSteps}) before it could be stopped: raise training.steps in the fixture`);
-      await shot('stopped');
-
-      await stage('5b GAN: Resume Run… continues from the stopped step', 150_000, async () => {
-        await runCommand(p, 'GAN: Resume Run…');
-        const row = p.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: runId }).first();
-        await row.waitFor({ state: 'visible', timeout: 20_000 });
-        const rowText = (await row.innerText()).replace(/\s+/g, ' ');
-        assert.match(rowText, new RegExp(`stopped · step ${stopped.step}/`), `the pick describes the stopped run: "${rowText}"`);
-        await row.click();
-        const resumed = await waitForRun(workspace, `running again past step ${stopped.step + 100}`, 90_000, (i) => i.status === 'running' && i.step > stopped.step + 100);
-        assert.deepEqual(resumed.info.resumedAt, [stopped.step], 'run.json resumedAt records the step it resumed from');
-        // The dashboard follows the resumed session: a sample later than the stop shows up.
-        const frame = await findWebviewFrame(p, '#losses', 30_000);
-        let last: DashboardInk | undefined;
-        let why: string | undefined;
-        const r0 = Date.now();
-        await poll(`the dashboard to show a sample after step ${stopped.step}`, 60_000, async () => {
-          last = await dashboardInk(frame);
-          const now = dashboardDrawn(last, stopped.step + 100) ?? (/running/i.test(last.status) ? undefined : `status "${last.status}"`);
-          // What it waited for, when that changes: tells a slow feed from a view that does not update.
-          if (now !== why && now !== undefined) say(`  dashboard after resume (+${((Date.now() - r0) / 1000).toFixed(1)} s, run at step ${readRunStep(started.dir)}): ${now}`);
-          why = now;
-          return now === undefined;
-        }, 500).catch((err: Error) => {
-          throw new Error(`${err.message}: ${why}; ${last ? brief(last) : 'nothing read'}`);
-        });
-        say(`resumed: ${brief(last!)}`);
-      });
-      await shot('resumed-dashboard');
-
-      const final = await stage('5c stop the resumed run', 90_000, async () => {
-        await runCommand(p, 'GAN: Stop Training');
-        const r = await waitForRun(workspace, 'status stopped again', 80_000, (i) => i.status === 'stopped' && i.step > stopped.step);
-        const frame = await findWebviewFrame(p, '#losses', 30_000);
-        await poll('the dashboard to say stopped again', 20_000, async () => /stopped/i.test((await dashboardInk(frame)).status));
-        await assertCurvesUnbroken(frame, 'after the resumed session stopped');
-        return r;
-      });
-      say(`stopped again at step ${final.info.step} (resumedAt ${JSON.stringify(final.info.resumedAt)})`);
-      assert.deepEqual(final.info.resumedAt, [stopped.step]);
-      assert.equal(runConfig(final.dir).training?.batchSize, Number(INVALID_EDIT.valid), 'the run trained the fixed batchSize');
-      const steps = readSamples(final.dir).map((s) => s.step);
-      assert.ok(steps.some((s) => s <= stopped.step) && steps.some((s) => s > stopped.step), `samples from both sessions: ${steps.join(',')}`);
-
-      await stage('the Runs view lists the stopped run', 40_000, async () => {
-        await runCommand(p, 'GAN Studio: Focus on Runs View');
-        const row = p.locator('.monaco-list-row', { hasText: /stopped/ }).filter({ hasText: started.info.name }).first();
-        await row.waitFor({ state: 'visible', timeout: 30_000 });
-        say(`Runs view: "${(await row.innerText()).replace(/\s+/g, ' ')}"`);
-      });
-      await shot('runs-view-stopped');
+    // ---- set-up ----
+    const { vsix } = await stage('package the extension', 5 * 60_000, async () => {
+      const built = await packageVsix(root);
+      const names = checkVsixContents(built.vsix);
+      say(`${built.vsix}: ${names.length} files, ${(statSync(built.vsix).size / 1e6).toFixed(1)} MB, ${built.how}`);
+      return built;
     });
-  } finally {
-    await stages.tearDown({ tmp, userDataDir, runsDir: runsDir(join(tmp, 'workspace')), what: 'test/e2e/trainFromPalette.e2e.test.ts' });
-  }
+    await stage('install the vsix', 3 * 60_000, async () => {
+      const installed = await installVsix(codeServerDir, vsix, extensionsDir);
+      assert.equal(installed.via, 'cli', `code-server --install-extension failed: ${installed.cliError}`);
+      for (const f of ['dist/extension.js', 'dist/cli.js', 'schemas/gan.schema.json']) assert.ok(existsSync(join(installed.dir, f)), `installed extension lacks ${f}`);
+    });
+    const ganJson = copyWorkspace(root, workspace);
+    const fixtureText = readFileSync(ganJson, 'utf8');
+
+    const p = await stages.openWorkbench({ workspace, extensionsDir, userDataDir });
+
+    // ---- 1: an invalid value is reported in Problems, and goes away when fixed ----
+    await stage('1 invalid value → Problems → fixed', 120_000, async () => {
+      await openFile(p, 'gan.json', 60_000);
+      const at = valuePosition(fixtureText, INVALID_EDIT.key);
+      await goToLine(p, at.line, at.column);
+      for (let i = 0; i < INVALID_EDIT.valid.length; i++) await p.keyboard.press('Shift+ArrowRight');
+      await p.keyboard.type(INVALID_EDIT.invalid);
+      const typed = `"${INVALID_EDIT.key}": ${INVALID_EDIT.invalid},`;
+      assert.ok((await editorText(p)).includes(typed), `the editor does not show ${typed}:\n${await editorText(p)}`);
+      // The JSON language server and the extension's own checks both start lazily: allow a while.
+      const problems = await poll('a problem for the invalid batchSize in Problems', 60_000, async () => {
+        const ps = await readProblems(p, 15_000);
+        return ps.some((x) => (x.severity === 'error' || x.severity === 'warning') && INVALID_EDIT.problem.test(x.message)) ? ps : undefined;
+      }, 1_000);
+      say(`Problems: ${problems.map((x) => `[${x.severity}] ${x.message}`).join(' | ')}`);
+      await shot('invalid-batchSize-in-problems');
+
+      // Training it anyway is refused with the reason (Train GAN saves the file first, as it trains
+      // what is on screen).
+      await focusEditor(p);
+      await runCommand(p, 'GAN: Train GAN');
+      const refusal = await waitForNotification(p, INVALID_EDIT.refusal, 30_000);
+      say(`Train GAN refused: "${refusal}"`);
+      await shot('train-refused-invalid');
+      // Its toast would otherwise sit over the dashboard in every later screenshot.
+      await tryCommand(p, 'Notifications: Clear All Notifications');
+      assert.ok(!existsSync(join(workspace, '.gan', 'runs')) || readdirSync(join(workspace, '.gan', 'runs')).length === 0, 'no run was started for the invalid file');
+
+      const fixed = `"${INVALID_EDIT.key}": ${INVALID_EDIT.valid},`;
+      // One undo takes the typed value back. The editor may render it a moment later, and focus
+      // may still be on a toast: look before pressing again, and re-focus the editor each time.
+      for (let i = 0; i < 3 && !(await editorText(p)).includes(fixed); i++) {
+        await focusEditor(p);
+        await p.keyboard.press('Control+Z');
+        await poll('the undo to show', 3_000, async () => (await editorText(p)).includes(fixed)).catch(() => {});
+      }
+      const after = await editorText(p);
+      assert.ok(after.includes(fixed), `undo did not bring back ${fixed}; the editor shows:\n${after}`);
+      await saveIfDirty(p);
+      await poll('the batchSize error to leave Problems', 30_000, async () => {
+        const ps = await readProblems(p, 15_000);
+        return ps.every((x) => !INVALID_EDIT.problem.test(x.message)) ? true : undefined;
+      }, 1_000);
+      await shot('fixed-problems-clear');
+    });
+
+    // ---- 2: schema completion inside an object ----
+    await stage('2 completion offers schema properties', 90_000, async () => {
+      await focusEditor(p);
+      const at = objectOpenPosition(fixtureText, COMPLETION.insideObject);
+      await goToLine(p, at.line, at.column);
+      await p.keyboard.press('Enter');
+      const widget = p.locator('.editor-widget.suggest-widget.visible');
+      const labels = await poll(`completion with ${COMPLETION.expect.join(', ')}`, 60_000, async () => {
+        if (!(await widget.isVisible())) await p.keyboard.press('Control+Space');
+        await widget.waitFor({ state: 'visible', timeout: 5_000 });
+        // "Loading…" first, then rows; "No suggestions." means the language server was not ready.
+        await p.waitForTimeout(500);
+        const rows = await widget.locator('.monaco-list-row').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? e.textContent ?? ''));
+        if (COMPLETION.expect.every((w) => rows.some((r) => r.includes(w)))) return rows;
+        await p.keyboard.press('Escape');
+        return undefined;
+      }, 1_000);
+      say(`completion: ${labels.slice(0, 12).join(' | ')}`);
+      await shot('completion-in-training');
+      await p.keyboard.press('Escape');
+      await widget.waitFor({ state: 'hidden', timeout: 5_000 });
+      await p.keyboard.press('Control+Z');
+      await saveIfDirty(p);
+      assert.equal(readFileSync(ganJson, 'utf8').replace(/\s+/g, ''), fixtureText.replace(/\s+/g, ''), 'gan.json changed on disk after the completion step');
+    });
+
+    // ---- 3: Train GAN from the palette ----
+    // Room for the dashboard: no Problems panel, no side bar (the Samples view opens it again).
+    await tryCommand(p, 'View: Hide Panel');
+    await tryCommand(p, 'View: Close Primary Side Bar');
+    const started = await stage('3a F1 → GAN: Train GAN starts a run', 90_000, async () => {
+      await runCommand(p, 'GAN: Train GAN');
+      return waitForRun(workspace, 'status running with a first step', 80_000, (i) => i.status === 'running' && i.step > 0);
+    });
+    const runId = started.info.id;
+    say(`run ${runId} in ${started.dir} on ${started.info.backend}`);
+
+    const statusText = await stage('3b status bar shows progress', 60_000, async () => {
+      const item = p.locator('.part.statusbar .statusbar-item', { hasText: new RegExp(`\\b\\d+/${started.info.totalSteps}\\b`) }).first();
+      await item.waitFor({ state: 'visible', timeout: 55_000 });
+      return (await item.innerText()).replace(/\s+/g, ' ').trim();
+    });
+    say(`status bar: "${statusText}"`);
+    assert.match(statusText, new RegExp(`${started.info.name} \\d+/${started.info.totalSteps}`), 'status bar item: "<name> <step>/<total> · D … G …"');
+
+    const dashboard = await stage('3c dashboard draws losses, D histograms and samples', 150_000, async () => {
+      await p.locator('.tabs-container .tab .label-name', { hasText: `GAN: ${runId}` }).first().waitFor({ state: 'visible', timeout: 60_000 });
+      const frame = await findWebviewFrame(p, '#losses', 60_000);
+      await waitForRun(workspace, `step ≥ ${MIN_STEP_FOR_DASHBOARD}`, 120_000, (i) => i.step >= MIN_STEP_FOR_DASHBOARD);
+      let last: DashboardInk | undefined;
+      let why: string | undefined;
+      await poll('the dashboard to draw', 60_000, async () => {
+        last = await dashboardInk(frame);
+        why = dashboardDrawn(last, 200);
+        return why === undefined;
+      }, 500).catch((err: Error) => {
+        throw new Error(`${err.message}: ${why}; ${last ? brief(last) : 'nothing read'}`);
+      });
+      say(`dashboard: ${brief(last!)}`);
+      assert.match(last!.status, /running/i, 'the dashboard status badge says running');
+      return frame;
+    });
+    await shot('dashboard-training');
+
+    await stage('3d dashboard draws the D-output history when scrolled to', 60_000, async () => {
+      // Views below the fold that drew once (empty, at the first snapshot) wait to be scrolled
+      // to before they redraw (webview/shared/frame.ts), as a person would scroll.
+      await dashboard.locator('#discriminator canvas.history-canvas').scrollIntoViewIfNeeded({ timeout: 10_000 });
+      const ink = await poll('the D-output history (ridgeline) to draw', 30_000, async () => {
+        const h = await canvasInk(dashboard, '#discriminator canvas.history-canvas');
+        return h && h.inked >= 1_000 && h.colours >= 3 ? h : undefined;
+      }, 500);
+      say(`D-output history: ${ink.inked} px/${ink.colours} colours`);
+      await shot('dashboard-d-outputs');
+      // Back to the top, where the status badge and the losses are, for the later screenshots.
+      await dashboard.locator('#run-status').scrollIntoViewIfNeeded({ timeout: 10_000 });
+    });
+
+    // ---- 4: the Samples side view ----
+    const samplesView = await stage('4 Samples view shows the latest sample', 90_000, async () => {
+      await runCommand(p, 'GAN Studio: Focus on Samples View');
+      // code-server sometimes leaves a webview view's outer frame without its content frame: the
+      // webview bootstrap (pre/index.html) finds another service worker in control ("Found
+      // unexpected service worker controller", in the browser console) and waits for a
+      // controllerchange that never comes; no GAN Studio code has run in the view yet. Keeping
+      // code-server's own PWA worker out did not stop it (2 blank of 4 runs). A person would close
+      // and reopen the side bar, which gives the view a new frame: so do we, once, and say so
+      // (GAN_STUDIO_E2E_NO_REOPEN=1 fails instead, to measure how often).
+      const frame = await findWebviewFrame(p, '#sample-step', 25_000).catch(async (err: unknown) => {
+        if (process.env.GAN_STUDIO_E2E_NO_REOPEN === '1') throw err;
+        say('the Samples view stayed blank for 25 s; closing and reopening the side bar once');
+        await runCommand(p, 'View: Close Primary Side Bar');
+        await runCommand(p, 'GAN Studio: Focus on Samples View');
+        return findWebviewFrame(p, '#sample-step', 40_000);
+      });
+      let why = '';
+      const v0 = Date.now();
+      const shown = await poll('the Samples view to show the latest sample', 40_000, async () => {
+        const step = Number((await frame.locator('#sample-step').getAttribute('data-step')) || NaN);
+        const ink = await canvasInk(frame, '.side-display canvas.points-canvas');
+        const latest = readSamples(started.dir).at(-1)?.step ?? 0;
+        // The view follows new samples; allow the one being written while we read.
+        const now =
+          !(step > 0) ? `no sample step shown (data-step ${step})`
+          : !ink ? 'no points canvas'
+          : ink.inked < 3_000 || ink.colours < 4 ? `points canvas not drawn (${ink.inked} px/${ink.colours} colours)`
+          : step < latest - 200 ? `shows step ${step}, samples.jsonl has ${latest}`
+          : '';
+        if (now !== why && now) say(`  Samples view (+${((Date.now() - v0) / 1000).toFixed(1)} s): ${now}`);
+        why = now;
+        if (now || !ink) return undefined;
+        return { step, latest, ink, text: (await frame.locator('#sample-step').innerText()).trim() };
+      }, 500).catch((err: Error) => {
+        throw new Error(`${err.message}: ${why}`);
+      });
+      say(`Samples view: "${shown.text}" (latest in samples.jsonl: ${shown.latest}), ${shown.ink.inked} px/${shown.ink.colours} colours`);
+      return frame;
+    });
+    await shot('samples-view');
+
+    // ---- 5: stop, resume from that step, stop again ----
+    const stopped = await stage('5a GAN: Stop Training marks the run stopped', 90_000, async () => {
+      await runCommand(p, 'GAN: Stop Training');
+      const r = await waitForRun(workspace, 'status stopped', 80_000, (i) => i.status === 'stopped');
+      assert.equal(r.info.checkpointStep, r.info.step, 'stopping writes a checkpoint at the step it stopped at');
+      const note = await waitForNotification(p, /stopped at step \d+/, 20_000);
+      say(`stopped at step ${r.info.step}; notification "${note}"`);
+      await poll('the dashboard to say stopped', 20_000, async () => /stopped/i.test((await dashboardInk(dashboard)).status));
+      await assertCurvesUnbroken(dashboard, 'of the stopped run');
+      // The side bar follows too: the Samples view's badge and the Runs view's row.
+      const badge = samplesView.locator('.side-head .status, .side-head [class*="status"]').first();
+      await poll('the Samples view to say stopped', 15_000, async () => /stopped/i.test((await badge.textContent({ timeout: 2_000 })) ?? ''));
+      await p.locator('.monaco-list-row', { hasText: /stopped/ }).filter({ hasText: `${r.info.step}/${r.info.totalSteps}` }).first().waitFor({ state: 'visible', timeout: 15_000 });
+      return r.info;
+    });
+    assert.ok(stopped.step < stopped.totalSteps, `the run finished (${stopped.step}/${stopped.totalSteps}) before it could be stopped: raise training.steps in the fixture`);
+    await shot('stopped');
+
+    await stage('5b GAN: Resume Run… continues from the stopped step', 150_000, async () => {
+      await runCommand(p, 'GAN: Resume Run…');
+      const row = p.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: runId }).first();
+      await row.waitFor({ state: 'visible', timeout: 20_000 });
+      const rowText = (await row.innerText()).replace(/\s+/g, ' ');
+      assert.match(rowText, new RegExp(`stopped · step ${stopped.step}/`), `the pick describes the stopped run: "${rowText}"`);
+      await row.click();
+      const resumed = await waitForRun(workspace, `running again past step ${stopped.step + 100}`, 90_000, (i) => i.status === 'running' && i.step > stopped.step + 100);
+      assert.deepEqual(resumed.info.resumedAt, [stopped.step], 'run.json resumedAt records the step it resumed from');
+      // The dashboard follows the resumed session: a sample later than the stop shows up.
+      const frame = await findWebviewFrame(p, '#losses', 30_000);
+      let last: DashboardInk | undefined;
+      let why: string | undefined;
+      const r0 = Date.now();
+      await poll(`the dashboard to show a sample after step ${stopped.step}`, 60_000, async () => {
+        last = await dashboardInk(frame);
+        const now = dashboardDrawn(last, stopped.step + 100) ?? (/running/i.test(last.status) ? undefined : `status "${last.status}"`);
+        // What it waited for, when that changes: tells a slow feed from a view that does not update.
+        if (now !== why && now !== undefined) say(`  dashboard after resume (+${((Date.now() - r0) / 1000).toFixed(1)} s, run at step ${readRunStep(started.dir)}): ${now}`);
+        why = now;
+        return now === undefined;
+      }, 500).catch((err: Error) => {
+        throw new Error(`${err.message}: ${why}; ${last ? brief(last) : 'nothing read'}`);
+      });
+      say(`resumed: ${brief(last!)}`);
+    });
+    await shot('resumed-dashboard');
+
+    const final = await stage('5c stop the resumed run', 90_000, async () => {
+      await runCommand(p, 'GAN: Stop Training');
+      const r = await waitForRun(workspace, 'status stopped again', 80_000, (i) => i.status === 'stopped' && i.step > stopped.step);
+      const frame = await findWebviewFrame(p, '#losses', 30_000);
+      await poll('the dashboard to say stopped again', 20_000, async () => /stopped/i.test((await dashboardInk(frame)).status));
+      await assertCurvesUnbroken(frame, 'after the resumed session stopped');
+      return r;
+    });
+    say(`stopped again at step ${final.info.step} (resumedAt ${JSON.stringify(final.info.resumedAt)})`);
+    assert.deepEqual(final.info.resumedAt, [stopped.step]);
+    assert.equal(runConfig(final.dir).training?.batchSize, Number(INVALID_EDIT.valid), 'the run trained the fixed batchSize');
+    const steps = readSamples(final.dir).map((s) => s.step);
+    assert.ok(steps.some((s) => s <= stopped.step) && steps.some((s) => s > stopped.step), `samples from both sessions: ${steps.join(',')}`);
+
+    await stage('the Runs view lists the stopped run', 40_000, async () => {
+      await runCommand(p, 'GAN Studio: Focus on Runs View');
+      const row = p.locator('.monaco-list-row', { hasText: /stopped/ }).filter({ hasText: started.info.name }).first();
+      await row.waitFor({ state: 'visible', timeout: 30_000 });
+      say(`Runs view: "${(await row.innerText()).replace(/\s+/g, ' ')}"`);
+    });
+    await shot('runs-view-stopped');
+  });
 });
