@@ -17,6 +17,15 @@ import { printable } from '../../config/printable';
 
 export const SAMPLES_VIEW_ID = 'ganStudio.samples';
 const PICKER_LIMIT = 50;
+/**
+ * How long the view may be on screen before its page has said `ready` without the log saying so.
+ * In a browser (code-server, Codespaces) every webview registers a service worker on one shared
+ * scope, and Chromium runs the queued registrations only once it considers its own start-up done
+ * (a minute after launch when the first page never goes idle): a view opened meanwhile stays blank
+ * until then, with nothing of ours running yet. Setting the page again cannot help (it waits for
+ * the same worker), so the log says what is happening instead of leaving a silent blank view.
+ */
+const READY_WATCHDOG_MS = 10_000;
 
 export class SamplesSideView implements vscode.WebviewViewProvider, vscode.Disposable {
   private view: vscode.WebviewView | undefined;
@@ -25,6 +34,10 @@ export class SamplesSideView implements vscode.WebviewViewProvider, vscode.Dispo
   private pinned: string | undefined;
   private followed: string | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private watchdog: NodeJS.Timeout | undefined;
+  /** When the current view was resolved, and whether the watchdog has reported it. */
+  private resolvedAt = 0;
+  private reportedSlowStart = false;
   private lastPost = 0;
   private readonly disposables: vscode.Disposable[] = [];
   private viewDisposables: vscode.Disposable[] = [];
@@ -59,13 +72,38 @@ export class SamplesSideView implements vscode.WebviewViewProvider, vscode.Dispo
     this.roots = this.runs.runsDirs().join('\n');
     view.webview.options = webviewOptions(this.extensionUri, this.runs.runsDirs());
     view.webview.html = webviewHtml(view.webview, this.extensionUri, 'samples', 'GAN Samples', 'samples-view');
+    this.resolvedAt = Date.now();
+    this.reportedSlowStart = false;
     this.viewDisposables.push(
       view.webview.onDidReceiveMessage((raw) => this.receive(raw)),
+      view.onDidChangeVisibility(() => this.armWatchdog()),
       view.onDidDispose(() => {
         this.view = undefined;
         this.ready = false;
+        this.disarmWatchdog();
       }),
     );
+    this.armWatchdog();
+  }
+
+  /** Reports a view that is visible but whose page has not started; see READY_WATCHDOG_MS. */
+  private armWatchdog(): void {
+    this.disarmWatchdog();
+    if (!this.view?.visible || this.ready || this.reportedSlowStart) return;
+    this.watchdog = setTimeout(() => {
+      this.watchdog = undefined;
+      if (!this.view?.visible || this.ready) return;
+      this.reportedSlowStart = true;
+      this.log.warn(
+        `[webview Samples] the view has been open ${Math.round((Date.now() - this.resolvedAt) / 1000)} s and its page has not started yet: ` +
+          'VS Code has not finished preparing the webview (in a browser, its service worker). It shows by itself once that is done.',
+      );
+    }, READY_WATCHDOG_MS);
+  }
+
+  private disarmWatchdog(): void {
+    if (this.watchdog) clearTimeout(this.watchdog);
+    this.watchdog = undefined;
   }
 
   private roots = '';
@@ -94,6 +132,9 @@ export class SamplesSideView implements vscode.WebviewViewProvider, vscode.Dispo
     switch (msg.type) {
       case 'ready':
         this.ready = true;
+        this.disarmWatchdog();
+        if (this.reportedSlowStart) this.log.info(`[webview Samples] the page started ${Math.round((Date.now() - this.resolvedAt) / 1000)} s after the view opened`);
+        this.reportedSlowStart = false;
         this.post();
         break;
       case 'selectRun':
@@ -166,6 +207,7 @@ export class SamplesSideView implements vscode.WebviewViewProvider, vscode.Dispo
 
   dispose(): void {
     if (this.timer) clearTimeout(this.timer);
+    this.disarmWatchdog();
     for (const d of [...this.viewDisposables.splice(0), ...this.disposables.splice(0)]) d.dispose();
   }
 }
