@@ -462,17 +462,57 @@ export async function openWorkbench(
   if (opts.consoleLog) {
     mkdirSync(dirname(opts.consoleLog), { recursive: true });
     const out = createWriteStream(opts.consoleLog);
-    page.on('console', (m) => out.write(`[${m.type()}] ${m.text()}\n`));
-    page.on('pageerror', (e) => out.write(`[pageerror] ${e.message}\n`));
+    const t0 = Date.now();
+    const at = () => `+${((Date.now() - t0) / 1000).toFixed(1)}s`;
+    page.on('console', (m) => out.write(`${at()} [${m.type()}] ${m.text()}\n`));
+    page.on('pageerror', (e) => out.write(`${at()} [pageerror] ${e.message}\n`));
     page.on('close', () => out.end());
+    const short = (url: string) => url.replace(/^https?:\/\/[^/]+/, '').replace(/\?.*?\bid=([^&]+).*$/, '?id=$1').slice(-120);
+    page.on('frameattached', (f) => out.write(`${at()} [frame] attached ${short(f.url())}\n`));
+    page.on('framenavigated', (f) => out.write(`${at()} [frame] navigated ${short(f.url())}\n`));
+    // Every webview registers its own service worker on one shared scope here, so a blank webview
+    // is explained by this lifecycle: which version installed, waited, activated or went redundant.
+    const cdp = await context.newCDPSession(page);
+    cdp.on('ServiceWorker.workerVersionUpdated', ({ versions }) => {
+      for (const v of versions) out.write(`${at()} [service worker] version ${v.versionId} ${v.status}/${v.runningStatus} ${swName(v.scriptURL)}\n`);
+    });
+    await cdp.send('ServiceWorker.enable').catch(() => {});
+    // Webview resources (scripts, sample files) are answered by that worker: how long each took.
+    const pending = new Map<string, { url: string; t: number }>();
+    cdp.on('Network.requestWillBeSent', ({ requestId, request }) => {
+      if (/vscode-resource|service-worker\.js|pre\/index\.html/.test(request.url)) pending.set(requestId, { url: request.url, t: Date.now() });
+    });
+    const done = (requestId: string, how: string) => {
+      const r = pending.get(requestId);
+      if (!r) return;
+      pending.delete(requestId);
+      out.write(`${at()} [request] ${how} after ${Date.now() - r.t} ms ${short(r.url.replace(/^.*vscode-cdn\.net/, ''))}\n`);
+    };
+    cdp.on('Network.loadingFinished', ({ requestId }) => done(requestId, 'finished'));
+    cdp.on('Network.loadingFailed', ({ requestId, errorText }) => done(requestId, `failed (${errorText})`));
+    await cdp.send('Network.enable').catch(() => {});
   }
   const timeout = opts.timeoutMs ?? 90_000;
+  // Chromium holds back its BEST_EFFORT browser tasks until a first visible page has loaded and
+  // gone idle, or a minute has passed. Service-worker update jobs are among them, and every
+  // webview's worker registration queues behind them (one scope for all webviews here), so on a
+  // busy machine a webview opened in that minute stayed blank until it ended (the Samples view, in
+  // half the runs). The workbench never goes idle while it trains; a quiet page first ends the
+  // start-up, as the long-open browser of a person would have.
+  await page.goto('data:text/html,<title>GAN Studio e2e</title><p>starting</p>', { timeout });
+  await sleep(3_000);
   await page.goto(url, { timeout });
   await page.locator('.monaco-workbench .part.statusbar').waitFor({ state: 'visible', timeout });
   // The activity bar's explorer shows once the workspace is restored; before that, keybindings
   // may land in a workbench that is not ready to take them.
   await page.locator('.monaco-workbench .part.activitybar').waitFor({ state: 'visible', timeout });
   return page;
+}
+
+/** A webview service worker's script URL is long; its webview id is what tells them apart. */
+function swName(url: string): string {
+  const id = /[?&]id=([^&]+)/.exec(url)?.[1];
+  return id ? `webview ${id}` : url;
 }
 
 /** Escapes a string for use inside a RegExp. */
@@ -574,6 +614,43 @@ export async function findWebviewFrame(page: Page, selector: string, timeoutMs =
     }
     await sleep(250);
   }
+}
+
+/**
+ * For each webview host frame (VS Code's pre/index.html, one per webview): which webview it is,
+ * which service worker controls it and what its registration holds. In code-server every webview
+ * shares one origin and so one service-worker scope; this is what to look at when one stays blank.
+ */
+export async function webviewWorkers(page: Page): Promise<string[]> {
+  interface Worker {
+    scriptURL: string;
+    state: string;
+  }
+  interface Container {
+    controller: Worker | null;
+    getRegistration(): Promise<{ active: Worker | null; waiting: Worker | null; installing: Worker | null } | undefined>;
+  }
+  const out: string[] = [];
+  for (const frame of page.frames()) {
+    const url = frame.url();
+    if (!/\/webview\/browser\/pre\/index(-no-csp)?\.html/.test(url) || frame.isDetached()) continue;
+    const params = new URL(url).searchParams;
+    const state = await frame
+      .evaluate(async () => {
+        const sw = (globalThis as unknown as { navigator: { serviceWorker: Container } }).navigator.serviceWorker;
+        const name = (w: Worker | null | undefined) => (w ? `${/[?&]id=([^&]+)/.exec(w.scriptURL)?.[1] ?? w.scriptURL} (${w.state})` : '-');
+        const reg = await sw.getRegistration();
+        const perf = (globalThis as unknown as { performance: { now(): number; getEntriesByType(t: string): Record<string, number>[] } }).performance;
+        const nav = perf.getEntriesByType('navigation')[0] ?? {};
+        const ms = (k: string) => `${k} ${Math.round(nav[k] ?? NaN)}`;
+        const doc = (globalThis as unknown as { document: { readyState: string } }).document;
+        const age = `age ${Math.round(perf.now())} ms, ${doc.readyState}, ${['workerStart', 'fetchStart', 'responseStart', 'responseEnd', 'domInteractive', 'domContentLoadedEventEnd', 'loadEventEnd'].map(ms).join(', ')}`;
+        return `${age}; controller ${name(sw.controller)}; registration active ${name(reg?.active)}, waiting ${name(reg?.waiting)}, installing ${name(reg?.installing)}`;
+      })
+      .catch((err: unknown) => `(not readable: ${err instanceof Error ? err.message.split('\n')[0] : String(err)})`);
+    out.push(`${params.get('purpose') ?? '?'} ${params.get('extensionId') ?? ''} ${params.get('id')}: ${state}`);
+  }
+  return out;
 }
 
 /** Opens a workspace file with quick open (Ctrl+P) and waits for its editor tab to be active. */
