@@ -153,6 +153,48 @@ function lossGrowth(xs: number[], w: number, levelCounts: boolean, t: AlarmThres
   return { hit, worst };
 }
 
+/**
+ * Whether G's gradient has nearly vanished at each record: its windowed norm below `ratio` of its
+ * early median. With per-layer norms (metrics' gLayerGradNorms) each layer is held to its own early
+ * size and the median layer decides, so a healthy output layer cannot hide layers that get
+ * nothing (the total is dominated by the largest layer); without them, the total decides.
+ * `layers(step)` names the layers that had vanished at a step, for the message.
+ */
+function vanishedGradient(metrics: MetricRecord[], w: number, ratio: number): { at: boolean[]; layers: (step: number) => string } {
+  const n = metrics.length;
+  const earlyEnd = Math.min(n, 3 * w);
+  const windowedOf = (f: (m: MetricRecord) => number): number[] => {
+    // Running sums keep this linear in the number of records.
+    const out = new Array<number>(n).fill(NaN);
+    let sum = 0;
+    for (let i = 0; i < n; i++) {
+      sum += f(metrics[i]);
+      if (i >= w) sum -= f(metrics[i - w]);
+      if (i + 1 >= w) out[i] = sum / w;
+    }
+    return out;
+  };
+  const layerCount = metrics[0]?.gLayerGradNorms?.length ?? 0;
+  const layered = layerCount > 0 && metrics.every((m) => m.gLayerGradNorms?.length === layerCount);
+  if (!layered) {
+    const g = windowedOf((m) => m.gGradNorm);
+    const early = median(metrics.slice(0, earlyEnd).map((m) => m.gGradNorm));
+    return { at: g.map((x) => x < ratio * early), layers: () => '' };
+  }
+  const rel = Array.from({ length: layerCount }, (_, l) => {
+    const g = windowedOf((m) => m.gLayerGradNorms![l]);
+    const early = median(metrics.slice(0, earlyEnd).map((m) => m.gLayerGradNorms![l]));
+    return g.map((x) => (early > 0 ? x / early : NaN));
+  });
+  const at = metrics.map((_, i) => median(rel.map((r) => r[i])) < ratio);
+  const layers = (step: number) => {
+    const i = metrics.findIndex((m) => m.step === step);
+    const gone = i < 0 ? [] : rel.map((r, l) => (r[i] < ratio ? l + 1 : 0)).filter((l) => l > 0);
+    return gone.length ? ` in ${gone.length} of its ${layerCount} layers (${gone.join(', ')}, counted from the latent input)` : '';
+  };
+  return { at, layers };
+}
+
 /** A number for a message: three significant digits, no exponent for everyday sizes. */
 const fmt = (x: number) => (Math.abs(x) >= 1000 ? x.toExponential(2) : String(Number(x.toPrecision(3))));
 
@@ -177,9 +219,8 @@ export function detectAlarms(
   if (opts.probability && metrics.length >= w) {
     const dx = windowed((m) => m.dReal);
     const dgz = windowed((m) => m.dFake);
-    const g = windowed((m) => m.gGradNorm);
-    const early = median(metrics.slice(0, Math.min(metrics.length, 3 * w)).map((m) => m.gGradNorm));
-    const wins = metrics.map((_, i) => dx[i] > t.dWinsConfidence && dgz[i] < 1 - t.dWinsConfidence && g[i] < t.vanishingGradientRatio * early);
+    const vanished = vanishedGradient(metrics, w, t.vanishingGradientRatio);
+    const wins = metrics.map((_, i) => dx[i] > t.dWinsConfidence && dgz[i] < 1 - t.dWinsConfidence && vanished.at[i]);
     const r = ranges(steps, wins);
     if (r.length > 0) {
       const advice =
@@ -191,7 +232,7 @@ export function detectAlarms(
         severity: 'warning',
         ranges: r,
         title: 'The discriminator wins',
-        message: `D calls real data real (D(x) ≈ 1) and generated data fake (D(G(z)) ≈ 0), and G's gradient has nearly vanished.${advice}`,
+        message: `D calls real data real (D(x) ≈ 1) and generated data fake (D(G(z)) ≈ 0), and G's gradient has nearly vanished${vanished.layers(r[r.length - 1][1])}.${advice}`,
       });
     }
     // An untrained D also says 0.5 to everything: D ≈ 0.5 is judged only after the warm-up, as

@@ -85,6 +85,23 @@ describe('alarms on constructed runs', () => {
     assert.match(other[0].message, /lower discriminator learning rate/);
   });
 
+  it("reads G's per-layer gradients: a healthy output layer does not hide the layers that get nothing", () => {
+    // D has won from record 150 on. The total gradient norm stays large because the output layer
+    // still gets its gradient, but G's first three layers (of four) get almost none.
+    const layers = (i: number) => (i < 150 ? [0.5, 0.6, 0.7, 3] : [0.01, 0.02, 0.03, 3]);
+    const m = metrics(300, { dReal: (i) => (i < 150 ? 0.62 : 0.995), dFake: (i) => (i < 150 ? 0.38 : 0.004) }).map((r, i) => ({
+      ...r,
+      gLayerGradNorms: layers(i),
+      gGradNorm: Math.hypot(...layers(i)),
+    }));
+    const alarms = detectAlarms(m, [], ns);
+    assert.deepEqual(kinds(alarms), ['discriminator-wins']);
+    assert.match(alarms[0].message, /in 3 of its 4 layers \(1, 2, 3, counted from the latent input\)/);
+    // The same run judged by the total alone: the total fell only to 0.91 of its start, so no alarm.
+    const totalOnly = m.map(({ gLayerGradNorms: _l, ...r }) => r);
+    assert.deepEqual(detectAlarms(totalOnly, [], ns), []);
+  });
+
   it('a confident D alone is not "D wins" while G still gets a gradient', () => {
     const m = metrics(300, { dReal: () => 0.99, dFake: () => 0.01 });
     assert.deepEqual(detectAlarms(m, [], ns), []);
