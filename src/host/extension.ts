@@ -2,6 +2,7 @@
  * GAN Studio's extension entry point. It only wires the parts together; each part owns its
  * behaviour and its disposables. Nothing here imports tfjs: training happens in a forked trainer.
  */
+import { CompareWithParentCommand, EditSettingCommand, ForkRunCommand, GAME_ACTIONS, GameControlCommand } from './commands/gameCommands';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { Command, Services } from './commands/command';
@@ -94,6 +95,10 @@ export function activate(context: vscode.ExtensionContext): GanStudioApi {
     new OpenSweepCommand(services),
     new CancelSweepCommand(services),
     new InstallNativeBackendCommand(services),
+    ...GAME_ACTIONS.map((a) => new GameControlCommand(services, a)),
+    new EditSettingCommand(services),
+    new ForkRunCommand(services),
+    new CompareWithParentCommand(services),
   ];
   const tensorBoard = new OpenTensorBoardCommand(services);
   commands.push(tensorBoard);

@@ -77,6 +77,7 @@ Options:
                    /training/labelSmoothing, /loss/gradientPenalty
   --steps N        train the fork to step N (default: the parent's total)
   --runs-dir DIR   where the fork's folder goes (default: beside the parent)
+  --backend B      auto | tensorflow | wasm | cpu
   --ipc            speak the GAN Studio protocol on the IPC channel (used by the extension)
   -q, --quiet      print only the final summary`,
   validate: `gan-studio validate <gan.json>
@@ -245,7 +246,7 @@ function validateCommand(args: string[]): number {
 async function forkCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(
     args,
-    { step: { type: 'string' }, set: { type: 'string', multiple: true }, steps: { type: 'string' }, 'runs-dir': { type: 'string' }, ipc: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' } },
+    { step: { type: 'string' }, set: { type: 'string', multiple: true }, steps: { type: 'string' }, 'runs-dir': { type: 'string' }, backend: { type: 'string' }, ipc: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' } },
     'fork',
   );
   if (positionals.length !== 1) throw new UsageError('fork takes one run directory (see "gan-studio fork --help")');
@@ -257,7 +258,8 @@ async function forkCommand(args: string[]): Promise<number> {
     ...(steps !== undefined ? { steps } : {}),
     ...(values['runs-dir'] !== undefined ? { runsDir: values['runs-dir'] as string } : {}),
   });
-  const code = await trainCommand(['--resume', forkDir, ...(values.ipc ? ['--ipc'] : []), ...(values.quiet ? ['--quiet'] : [])], { fork: true });
+  const pass = [...(values.backend !== undefined ? ['--backend', values.backend as string] : []), ...(values.ipc ? ['--ipc'] : []), ...(values.quiet ? ['--quiet'] : [])];
+  const code = await trainCommand(['--resume', forkDir, ...pass], { fork: true });
   process.stdout.write(`${relative(process.cwd(), forkDir) || forkDir}\n`);
   return code;
 }

@@ -511,6 +511,8 @@ class TrainingLoop {
         await this.checkpoint(step);
       }
       this.maybeProgress(step, result, between === 'step');
+      // A step by hand is looked at at once: its records go out now, not with the next batch.
+      if (between === 'step') this.flushMetrics(step);
       // Let IPC messages and signals in between steps.
       await new Promise((r) => setImmediate(r));
     }

@@ -460,5 +460,9 @@ describe('trainArgs', () => {
     assert.deepEqual(trainArgs({ configPath: '/w/gan.json', runsDir: '/w/.gan/runs', resumeDir: '/w/.gan/runs/r1', steps: 4000, backend: 'auto' }), [
       'train', '--resume', '/w/.gan/runs/r1', '--ipc', '--steps', '4000',
     ]);
+    assert.deepEqual(
+      trainArgs({ configPath: '/w/gan.json', runsDir: '/w/.gan/runs', fork: { parentDir: '/w/.gan/runs/r1', step: 500, sets: [{ pointer: '/training/labelSmoothing', value: 0.1 }] }, backend: 'cpu' }),
+      ['fork', '/w/.gan/runs/r1', '--ipc', '--runs-dir', '/w/.gan/runs', '--step', '500', '--set', '/training/labelSmoothing=0.1', '--backend', 'cpu'],
+    );
   });
 });

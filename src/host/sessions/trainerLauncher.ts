@@ -4,7 +4,7 @@ import { delimiter, dirname } from 'node:path';
 import * as vscode from 'vscode';
 import type { BackendName } from '../../protocol/runFormat';
 import type { SessionRegistry } from './sessionRegistry';
-import { trainArgs } from './trainerArgs';
+import { trainArgs, type TrainArgsOptions } from './trainerArgs';
 import { forkTrainer, type TrainerProcess } from './trainerProcess';
 import type { TrainingSession } from './trainingSession';
 
@@ -13,6 +13,7 @@ export interface LaunchOptions {
   runsDir: string;
   resumeDir?: string;
   steps?: number;
+  fork?: TrainArgsOptions['fork'];
 }
 
 export class RestrictedModeError extends Error {

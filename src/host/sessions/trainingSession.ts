@@ -291,6 +291,7 @@ export class TrainingSession implements Disposable {
         break;
       case 'paused':
         this._paused = msg.paused;
+        if (this._progress) this._progress = { ...this._progress, step: Math.max(this._progress.step, msg.step) };
         this._onDidChangePaused.fire(msg.paused);
         break;
       case 'controlRefused':

@@ -37,6 +37,7 @@ export class TrainingUi implements vscode.Disposable {
   private updateContext(): void {
     const active = this.registry.active;
     void vscode.commands.executeCommand('setContext', 'ganStudio.isTraining', active.length > 0);
+    void vscode.commands.executeCommand('setContext', 'ganStudio.isPaused', active.some((s) => s.paused));
     // `resourcePath in ganStudio.trainingConfigs` drives the editor-title Train/Stop buttons.
     void vscode.commands.executeCommand('setContext', 'ganStudio.trainingConfigs', active.map((s) => vscode.Uri.file(s.configPath).fsPath));
   }
@@ -66,11 +67,13 @@ export class TrainingUi implements vscode.Disposable {
       // Warnings take the icon and the background, so a failing game shows without a click.
       const alarms = session.runDir ? (this.alarms?.alarmsFor(session.runDir) ?? []) : [];
       const warnings = alarms.filter((a) => a.severity === 'warning');
-      const icon = session.state === 'stopping' ? '$(debug-stop)' : warnings.length ? '$(warning)' : '$(pulse)';
-      item.text = `${icon} ${name} ${p.step}/${p.totalSteps} · D ${formatLoss(p.dLoss)} G ${formatLoss(p.gLoss)}${eta}`;
+      const paused = session.paused;
+      const icon = session.state === 'stopping' ? '$(debug-stop)' : paused ? '$(debug-pause)' : warnings.length ? '$(warning)' : '$(pulse)';
+      item.text = `${icon} ${name} ${p.step}/${p.totalSteps}${paused ? ' paused' : ''} · D ${formatLoss(p.dLoss)} G ${formatLoss(p.gLoss)}${paused ? '' : eta}`;
       item.backgroundColor = warnings.length ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
       const md = new vscode.MarkdownString(undefined, true);
-      md.appendMarkdown(`**GAN Studio: ${mdText(name)}**${session.state === 'stopping' ? ' (stopping…)' : ''}\n\n`);
+      md.appendMarkdown(`**GAN Studio: ${mdText(name)}**${session.state === 'stopping' ? ' (stopping…)' : paused ? ' (paused)' : ''}\n\n`);
+      if (paused) md.appendMarkdown('Paused: take one D step, one G step or one training step from the palette or the dashboard, or continue.\n\n');
       md.appendMarkdown(`step ${p.step} of ${p.totalSteps}, ${formatSpeed(p.stepsPerSec)} steps/s${eta}\n\n`);
       md.appendMarkdown(`D loss ${formatLoss(p.dLoss)} · G loss ${formatLoss(p.gLoss)}\n\n`);
       for (const a of alarms) {
@@ -89,6 +92,11 @@ export class TrainingUi implements vscode.Disposable {
         render();
       }),
       session.onDidProgress(render),
+      session.onDidChangePaused((paused) => {
+        this.log.info(`${tag()} ${paused ? 'paused' : 'continues'} at step ${session.progress?.step ?? '?'}`);
+        this.updateContext();
+        render();
+      }),
       ...(this.alarms ? [this.alarms.onDidChange((c) => session.runDir && c.runDir === resolve(session.runDir) && render())] : []),
       session.onDidChangeState((s) => {
         if (s === 'stopping') {

@@ -70,6 +70,7 @@ export class RunsTree implements vscode.TreeDataProvider<TreeNode>, vscode.Dispo
         if (!this.followed.has(session)) {
           this.followed.add(session);
           session.onDidProgress(() => this.throttledRedraw());
+          session.onDidChangePaused(() => this._onDidChange.fire());
           void session.ended.then(() => this.followed.delete(session));
         }
       }),
@@ -91,9 +92,14 @@ export class RunsTree implements vscode.TreeDataProvider<TreeNode>, vscode.Dispo
   getChildren(element?: TreeNode): TreeNode[] {
     if (!element) {
       const sweeps: TreeNode[] = this.runs.sweeps.map((s) => ({ kind: 'sweep', sweepDir: s.dir, sweepId: s.sweep.id }));
-      return [...sweeps, ...this.runs.runs.filter((r) => !r.sweepId).map((r) => ({ dir: r.dir, runId: r.info.id }))];
+      // A fork sits under its parent while the parent is in the store: the lineage, as a tree.
+      const roots = this.runs.runs.filter((r) => !r.sweepId && !(r.info.parent && this.parentOf(r)));
+      return [...sweeps, ...roots.map((r) => ({ dir: r.dir, runId: r.info.id }))];
     }
-    if (!isSweepNode(element)) return [];
+    if (!isSweepNode(element)) {
+      if (!('dir' in element)) return [];
+      return this.forksOf(element.dir).map((r) => ({ dir: r.dir, runId: r.info.id }));
+    }
     const entry = this.runs.sweepByDir(element.sweepDir);
     if (!entry) return [];
     return entry.sweep.trials.map((t): TreeNode => {
@@ -153,9 +159,19 @@ export class RunsTree implements vscode.TreeDataProvider<TreeNode>, vscode.Dispo
     return `t${String(trial.index).padStart(3, '0')} ${values.join(' ')}`;
   }
 
+  private parentOf(entry: RunEntry): RunEntry | undefined {
+    const p = entry.info.parent;
+    return p ? (this.runs.byDir(p.runDir) ?? this.runs.byId(p.runId)) : undefined;
+  }
+
+  private forksOf(dir: string): RunEntry[] {
+    return this.runs.runs.filter((r) => r.info.parent && this.parentOf(r)?.dir === dir);
+  }
+
   private runItem(node: RunNode): vscode.TreeItem {
     const entry = this.runs.byDir(node.dir);
-    const item = new vscode.TreeItem((entry && this.trialLabel(entry)) ?? entry?.info.name ?? node.runId, vscode.TreeItemCollapsibleState.None);
+    const forks = entry ? this.forksOf(entry.dir).length : 0;
+    const item = new vscode.TreeItem((entry && this.trialLabel(entry)) ?? entry?.info.name ?? node.runId, forks ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
     item.id = node.dir;
     if (!entry) {
       item.description = 'missing';
@@ -164,14 +180,18 @@ export class RunsTree implements vscode.TreeDataProvider<TreeNode>, vscode.Dispo
     const session = this.registry.byRunDir(entry.dir);
     const step = session?.progress?.step ?? entry.info.step;
     const status = statusOf(entry);
-    item.description = `${status} · ${step}/${entry.info.totalSteps} · ${stamp(entry.info.createdAt)}`;
-    item.iconPath = statusIcon(status);
+    const paused = session?.paused ?? false;
+    const lineage = entry.info.parent ? `fork @${entry.info.parent.step} · ` : '';
+    item.description = `${lineage}${paused ? 'paused' : status} · ${step}/${entry.info.totalSteps} · ${stamp(entry.info.createdAt)}`;
+    item.iconPath = paused ? new vscode.ThemeIcon('debug-pause', new vscode.ThemeColor('charts.blue')) : statusIcon(status);
     item.resourceUri = vscode.Uri.file(entry.dir);
     item.contextValue = [
       'ganRun',
       `status-${status}`,
       entry.hasCheckpoint ? 'checkpoint' : 'noCheckpoint',
       session ? 'live' : 'idle',
+      ...(paused ? ['paused'] : []),
+      ...(entry.info.parent ? ['fork'] : []),
     ].join(' ');
     item.tooltip = tooltip(entry, status);
     item.command = { title: 'Open Dashboard', command: 'ganStudio.openDashboard', arguments: [node] };
@@ -218,6 +238,7 @@ function tooltip(entry: RunEntry, status: DisplayStatus): vscode.MarkdownString 
   md.appendText(`${i.id}\nstep ${i.step} of ${i.totalSteps} · checkpoint ${i.checkpointStep || 'none'} · ${i.backend}\n`);
   md.appendText(`trained ${formatDuration(i.trainingMs / 1000)} · config ${basename(i.configPath)}\n`);
   if (i.resumedAt?.length) md.appendText(`resumed at step ${i.resumedAt.join(', ')}\n`);
+  if (i.parent) md.appendText(`forked from ${i.parent.runId} at step ${i.parent.step}\n`);
   if (i.backendDetail) md.appendText(`backend: ${backendNote(i).detail.replace(/\n/g, '; ')}\n`);
   if (status === 'interrupted') md.appendText('\nNo trainer is behind this run any more (the window or machine went down); resume it from its checkpoint.\n');
   if (i.error) md.appendText(`\n${i.error.message}\n`);
