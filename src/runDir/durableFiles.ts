@@ -134,10 +134,12 @@ const TEMP_NAME = /\.tmp-\d+-\d+$/;
 /**
  * Writes a file so that readers see the old or the new content, never a mix. A failed write
  * removes its temporary file (on a full disk that is space back) and throws RunIoError naming
- * `path`.
+ * `path`. The temporary is `<path>.tmp-<pid>-<n>`, or `<dir>/<tempBase>.tmp-<pid>-<n>` when the
+ * file's own name must not show in it (a TensorBoard event file's "tfevents"); either way
+ * removeStaleTemps knows it.
  */
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}-${tmpCounter++}`;
+export function writeFileAtomic(path: string, data: string | Uint8Array, tempBase?: string): void {
+  const tmp = `${tempBase !== undefined ? join(dirname(path), tempBase) : path}.tmp-${process.pid}-${tmpCounter++}`;
   io('write', path, () => {
     try {
       const fd = openSync(tmp, 'w');

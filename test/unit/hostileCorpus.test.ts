@@ -197,6 +197,16 @@ function sofAt(buf: Buffer): number {
   throw new Error('no SOF0');
 }
 
+/** Two good images and an 8×8 JPEG whose frame header claims size × size. */
+function lyingJpeg(dir: string, size: number): void {
+  twoGoodImages(dir);
+  const j = goodJpeg(8, 8);
+  const at = sofAt(j);
+  j.writeUInt16BE(size, at + 3);
+  j.writeUInt16BE(size, at + 5);
+  writeIn(dir, 'imgs/lie.jpg', j);
+}
+
 function writeIn(dir: string, name: string, content: string | Buffer): void {
   mkdirSync(join(dir, name, '..'), { recursive: true });
   writeFileSync(join(dir, name), content);
@@ -323,22 +333,8 @@ const generators: Record<string, Generator> = {
     writeIn(dir, 'imgs/a.png', gray16Png(5, 5, 50000));
     writeIn(dir, 'imgs/b.png', gray16Png(3, 7, 1000));
   },
-  jpegLyingSof: (dir) => {
-    twoGoodImages(dir);
-    const j = goodJpeg(8, 8);
-    const at = sofAt(j);
-    j.writeUInt16BE(60000, at + 3);
-    j.writeUInt16BE(60000, at + 5);
-    writeIn(dir, 'imgs/lie.jpg', j);
-  },
-  jpegSmallLie: (dir) => {
-    twoGoodImages(dir);
-    const j = goodJpeg(8, 8);
-    const at = sofAt(j);
-    j.writeUInt16BE(16, at + 3);
-    j.writeUInt16BE(16, at + 5);
-    writeIn(dir, 'imgs/lie.jpg', j);
-  },
+  jpegLyingSof: (dir) => lyingJpeg(dir, 60000),
+  jpegSmallLie: (dir) => lyingJpeg(dir, 16),
   jpegTwoComponents: (dir) => {
     twoGoodImages(dir);
     const j = goodJpeg(8, 8);

@@ -104,9 +104,8 @@ export class RunSweepCommand implements Command {
     });
     void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Sweep ${name}: ${trials} trials on ${executor === 'local' ? 'this machine' : 'Slurm'}`, cancellable: true }, (progress, token): Promise<void> => {
       token.onCancellationRequested(() => void session.stop());
-      // The Runs view and this notification follow the trials' files; file events alone can lag.
-      const tick = setInterval(() => this.s.runs.scheduleRefresh(), 2000);
-      void session.ended.then(() => clearInterval(tick));
+      // The notification follows the trials' files through the run store, which polls them while
+      // the sweep runs (RunStore, from the refresh at the sweep's start).
       const sub = this.s.runs.onDidChange(() => {
         const entry = session.sweepDir ? this.s.runs.sweepByDir(session.sweepDir) : undefined;
         if (entry) progress.report({ message: `${entry.trials.filter((t) => t.info.status === 'completed').length}/${trials} done` });

@@ -10,11 +10,11 @@
  * A write that fails (a full disk, a read-only file system) throws RunIoError naming the file,
  * like every write of the run directory, after cutting the file back to its last whole record.
  */
-import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { RUN_FILES } from '../../protocol/runFormat';
-import { bestEffort, io, removeStaleTemps } from '../durableFiles';
+import { bestEffort, io, removeStaleTemps, writeFileAtomic } from '../durableFiles';
 import { decodeEvent, encodeEvent, FILE_VERSION, type TbEvent, type TbHistogram, type TbImage, type TbValue } from './eventProto';
 import { frameRecord, scanRecords } from './tfRecord';
 
@@ -25,7 +25,6 @@ const MAX_BUFFER_BYTES = 1 << 20;
 /** …or once the oldest of them is this old, so a slow run's curves still move in TensorBoard. */
 const MAX_BUFFER_AGE_MS = 30_000;
 
-let tempCounter = 0;
 
 export function tbDirOf(runDir: string): string {
   return join(runDir, RUN_FILES.tbDir);
@@ -45,26 +44,10 @@ export function listEventFiles(tbDir: string): string[] {
 
 /**
  * Replaces `path` with `data` atomically. The temporary file is named without "tfevents" (so a
- * TensorBoard listing the folder meanwhile does not read it as a second copy) and like every
- * atomic write's temporary (`.tmp-<pid>-<n>`), so removeStaleTemps finds one a kill left behind.
+ * TensorBoard listing the folder meanwhile does not read it as a second copy).
  */
-function replaceFile(dir: string, path: string, data: Uint8Array): void {
-  const tmp = join(dir, `.events-rewrite.tmp-${process.pid}-${tempCounter++}`);
-  io('write', path, () => {
-    try {
-      const fd = openSync(tmp, 'w');
-      try {
-        writeAll(fd, data);
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-      renameSync(tmp, path);
-    } catch (err) {
-      bestEffort(() => rmSync(tmp, { force: true }));
-      throw err;
-    }
-  });
+function replaceFile(path: string, data: Uint8Array): void {
+  writeFileAtomic(path, data, '.events-rewrite');
 }
 
 function writeAll(fd: number, data: Uint8Array): void {
@@ -258,7 +241,7 @@ export function truncateEventFiles(runDir: string, fromStep: number): void {
     }
     if (!changed) continue;
     if (summaries === 0) io('remove', path, () => rmSync(path, { force: true }));
-    else replaceFile(dir, path, concat(kept, keptBytes));
+    else replaceFile(path, concat(kept, keptBytes));
   }
 }
 
@@ -272,7 +255,7 @@ export function replaceEventFiles(runDir: string, events: readonly TbEvent[], no
   removeStaleTemps(dir);
   const records = [frameRecord(encodeEvent({ wallTime: nowMs / 1000, step: 0, fileVersion: FILE_VERSION })), ...events.map((e) => frameRecord(encodeEvent(e)))];
   const path = join(dir, eventFileName(Math.floor(nowMs / 1000)));
-  replaceFile(dir, path, concat(records, records.reduce((n, r) => n + r.length, 0)));
+  replaceFile(path, concat(records, records.reduce((n, r) => n + r.length, 0)));
   for (const name of listEventFiles(dir)) if (join(dir, name) !== path) rmSync(join(dir, name), { force: true });
   return path;
 }
