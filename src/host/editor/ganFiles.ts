@@ -1,5 +1,5 @@
 /** Which files are GAN Studio experiments: `gan.json` and `*.gan.json`, as in jsonValidation. */
-import { statSync } from 'node:fs';
+import { fileKindAt } from '../../runDir/fileKinds';
 import { basename, dirname, resolve } from 'node:path';
 import type * as vscode from 'vscode';
 import type { ValidateOptions } from '../../config/validateConfig';
@@ -29,12 +29,7 @@ export function fileChecksFor(uri: vscode.Uri): ValidateOptions {
   if (uri.scheme !== 'file') return {};
   const base = dirname(uri.fsPath);
   return {
-    fileExists: (relativePath) => {
-      try {
-        return statSync(resolve(base, relativePath)).isDirectory() ? 'directory' : 'file';
-      } catch {
-        return 'missing';
-      }
-    },
+    // What the trainer would find there, FIFOs, devices, loops and dangling links included.
+    fileExists: (relativePath) => fileKindAt(resolve(base, relativePath)),
   };
 }

@@ -4,53 +4,17 @@
  * ends; a symbolic link loop or a dangling link is said as such), only regular files are opened,
  * without blocking, and read up to a limit.
  */
-import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, readlinkSync, statSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, readlinkSync } from 'node:fs';
+import { fileKindAt, kindOfStats, statKind } from '../../runDir/fileKinds';
 import type { FileKind } from '../../config/validateConfig';
 import { printableLine } from '../../config/quote';
 import { InputError } from '../inputError';
 
-/** What a path names, following symbolic links. */
-export function fileKindAt(path: string): FileKind {
-  return statKind(path).kind;
-}
-
-/** What a path names, following symbolic links, with its stats when it exists. */
-export function statKind(path: string): { kind: FileKind; stats?: Stats } {
-  try {
-    const stats = statSync(path);
-    return { kind: kindOfStats(stats), stats };
-  } catch (err) {
-    return { kind: kindOfError(path, err) };
-  }
-}
+export { fileKindAt, statKind };
 
 /** What fileKindAt says, as the end of a sentence about the path ("… is a FIFO, not a regular file"). */
 export function describeKind(path: string, kind: FileKind): string {
   return reasonFor(path, kind);
-}
-
-function kindOfStats(st: Stats): FileKind {
-  if (st.isFile()) return 'file';
-  if (st.isDirectory()) return 'directory';
-  if (st.isFIFO()) return 'fifo';
-  if (st.isSocket()) return 'socket';
-  return 'device';
-}
-
-function kindOfError(path: string, err: unknown): FileKind {
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'ELOOP') return 'link-loop';
-  if (code === 'EACCES' || code === 'EPERM') return 'unreadable';
-  if (code === 'ENOENT') {
-    // The path is there, but as a link to nothing.
-    try {
-      if (lstatSync(path).isSymbolicLink()) return 'dangling-link';
-    } catch {
-      // not there at all
-    }
-  }
-  // ENOENT, ENOTDIR (a file where a folder should be), ENAMETOOLONG, a NUL byte in the path…
-  return 'missing';
 }
 
 /** Why a file cannot be read, as the end of a sentence about it ("… is a FIFO, not a regular file"). */
