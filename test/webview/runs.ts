@@ -1,4 +1,4 @@
-/** The real runs the browser tests read: a 2-D ring run and a short MNIST run, made by the trainer. */
+/** The real runs the browser tests read: a 2-D ring run and a short MNIST run, made by the trainer (gameRun.ts: one played by hand). */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ARTIFACTS, realRun, ROOT } from './harness';

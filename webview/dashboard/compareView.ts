@@ -55,7 +55,8 @@ export class CompareView {
       this.rebuild();
       this.save();
     }));
-    const link = stepLink(this.cursor, () => this.runs);
+    // One run's edits on charts of several would mislead: a compare draws no event markers.
+    const link = stepLink(this.cursor, () => this.runs, false);
     const prepare = (): void => {
       for (const m of this.metrics) m.update(this.settings.smoothing);
     };

@@ -2,14 +2,26 @@
 import type { StepLink } from '../shared/charts/lineChart';
 import type { RunData } from '../shared/runData';
 import { lastAtOrBefore } from '../shared/runData';
+import { eventMarkers, type ChartMarker } from '../shared/runEvents';
 import { nudgeStops, type StepCursor } from './stepCursor';
 
 /**
  * Arrow keys step through sample steps when there are some (so the samples move with the
  * cursor), else histogram steps, else single logged steps.
  */
-export function stepLink(cursor: StepCursor, runs: () => RunData[]): StepLink {
+export function stepLink(cursor: StepCursor, runs: () => RunData[], withMarkers = true): StepLink {
+  // Overlays redraw on every hover: the markers are worked out once per change of the events.
+  let markersOf: readonly unknown[] | undefined;
+  let markers: ChartMarker[] = [];
   return {
+    markers: () => {
+      const events = (withMarkers && runs()[0]?.events) || [];
+      if (events !== markersOf) {
+        markersOf = events;
+        markers = eventMarkers(events);
+      }
+      return markers;
+    },
     step: () => cursor.step,
     hover: (s) => cursor.set(s, 'chart'),
     nudge: (delta) => {

@@ -26,6 +26,10 @@ const state = loadState<DashboardState>({
   tab: 'training',
   explorerMode: 'plane',
   explorerSeed: 1,
+  editsOpen: false,
+  arrowsPush: true,
+  arrowsField: false,
+  forkOpen: false,
 });
 const save = (): void => saveState(state);
 
@@ -79,6 +83,7 @@ window.addEventListener('message', (event: MessageEvent) => {
     case 'error':
       // A latent request that failed is its view's to explain; anything else is a banner.
       if (dashboard?.requests.failed(msg)) return;
+      if (dashboard?.game.failed(msg.message)) return;
       banner.textContent = msg.message;
       banner.hidden = false;
       return;

@@ -8,19 +8,20 @@ import type { Alarm } from '../../src/protocol/alarms';
 import { type RunData } from '../shared/runData';
 import { AlarmBanner } from './alarmBanner';
 import { DiscriminatorView, type HistoryMode } from './discriminatorView';
+import { GameControls, type GameState } from './gameControls';
 import { LatentExplorer, type ExplorerState } from './latentExplorer';
 import { stepLink } from './links';
 import { chartControls, LossView, type ChartSettings } from './lossView';
 import { LatentWalk } from './latentWalk';
 import { LatentRequests } from '../shared/latentRequests';
 import { QualityView } from './qualityView';
-import { SampleGallery } from './sampleGallery';
+import { SampleGallery, type ArrowState } from './sampleGallery';
 import { StepCursor } from './stepCursor';
 import { SummaryView } from './summaryView';
 
 export type DashboardTab = 'training' | 'quality' | 'explorer';
 
-export interface DashboardState extends ChartSettings, ExplorerState {
+export interface DashboardState extends ChartSettings, ExplorerState, GameState, ArrowState {
   histMode: HistoryMode;
   configOpen: boolean;
   cursor: number | null;
@@ -40,6 +41,7 @@ export class RunDashboard {
   readonly requests = new LatentRequests();
   private readonly summary: SummaryView;
   private readonly alarms: AlarmBanner;
+  readonly game: GameControls;
   private readonly losses: LossView;
   private readonly disc: DiscriminatorView;
   private readonly samples: SampleGallery;
@@ -62,13 +64,14 @@ export class RunDashboard {
       save();
     });
     this.alarms = new AlarmBanner((step) => this.goToStep(step));
+    this.game = new GameControls(run, state, save);
     this.losses = new LossView(run, state, link);
     this.losses.el.insertBefore(chartControls(state, () => this.settingsChanged()), this.losses.el.children[1]);
     this.disc = new DiscriminatorView(run, state, link, state.histMode, (m) => {
       state.histMode = m;
       save();
     });
-    this.samples = new SampleGallery(run, this.cursor);
+    this.samples = new SampleGallery(run, this.cursor, state, save);
     this.walk = new LatentWalk(() => this.run, this.requests);
     this.quality = new QualityView(run, this.cursor, link);
     this.explorer = new LatentExplorer(() => this.run, this.requests, state, save);
@@ -120,21 +123,26 @@ export class RunDashboard {
       panel.append(panels[t.id]);
       this.tabPanels.set(t.id, panel);
     }
-    this.el.append(this.summary.el, this.alarms.el, tablist, ...this.tabPanels.values());
+    this.el.append(this.summary.el, this.game.el, this.alarms.el, tablist, ...this.tabPanels.values());
     this.alarms.set(run.alarms);
     this.showTab(TABS.some((t) => t.id === state.tab) ? state.tab : 'training');
     this.cursor.set(state.cursor, 'data');
     this.cursor.on((step, source) => {
-      this.losses.cursorMoved();
-      this.disc.cursorMoved();
+      this.cursorMoved();
       this.samples.cursorMoved(step, source);
-      this.quality.cursorMoved();
       // Hover moves the cursor many times a second; saving on scrub and keys is enough.
       if (source !== 'chart') {
         this.state.cursor = step;
         this.save();
       }
     });
+  }
+
+  /** The charts' overlays (cursor and event markers) redraw. */
+  private cursorMoved(): void {
+    this.losses.cursorMoved();
+    this.disc.cursorMoved();
+    this.quality.cursorMoved();
   }
 
   showTab(tab: DashboardTab): void {
@@ -181,6 +189,7 @@ export class RunDashboard {
   replace(run: RunData): void {
     this.run = run;
     this.summary.setRun(run);
+    this.game.setRun(run);
     this.alarms.set(run.alarms);
     this.losses.setRun(run);
     this.disc.setRun(run);
@@ -198,7 +207,12 @@ export class RunDashboard {
     if (msg.samples?.length) r.appendSamples(msg.samples);
     if (msg.quality?.length) r.appendQuality(msg.quality);
     if (msg.checkpoints?.length) r.addCheckpoints(msg.checkpoints);
+    if (msg.events?.length) r.appendEvents(msg.events);
+    if (msg.paused !== undefined) r.setPaused(msg.paused);
     this.summary.update();
+    this.game.update();
+    // New events are new markers: every chart's overlay draws them.
+    if (msg.events?.length) this.cursorMoved();
     if (msg.metrics?.length) this.losses.dataChanged();
     this.disc.dataChanged({ metrics: !!msg.metrics?.length, histograms: !!msg.histograms?.length });
     if (msg.samples?.length) this.samples.dataChanged();

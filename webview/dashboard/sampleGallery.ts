@@ -4,7 +4,7 @@
  * one tile (one latent vector) across all steps.
  */
 import type { SampleView } from '../../src/protocol/runFormat';
-import { button } from '../shared/controls';
+import { button, checkbox } from '../shared/controls';
 import { requestDraw, type Drawable } from '../shared/frame';
 import { formatStep } from '../shared/format';
 import { recordAtStep, type RunData } from '../shared/runData';
@@ -17,6 +17,12 @@ import { chartFont, Surface } from '../shared/charts/surface';
 import { palette } from '../shared/theme';
 import { log } from '../shared/vscodeApi';
 import type { CursorSource, StepCursor } from './stepCursor';
+
+/** The 2-D view's arrow toggles, kept in the dashboard's state. */
+export interface ArrowState {
+  arrowsPush: boolean;
+  arrowsField: boolean;
+}
 
 export class SampleGallery {
   readonly el: HTMLElement;
@@ -32,6 +38,8 @@ export class SampleGallery {
   constructor(
     private run: RunData,
     private readonly cursor: StepCursor,
+    private readonly arrows: ArrowState,
+    private readonly save: () => void,
   ) {
     this.el = document.createElement('section');
     this.el.className = 'panel samples';
@@ -57,7 +65,26 @@ export class SampleGallery {
     if (this.isPoints) {
       this.plot = new PointsPlot('Real points, generated points and D over the plane at the selected step', 360);
       this.plot.probability = run.dIsProbability;
-      this.display.append(this.plot.el);
+      const plot = this.plot;
+      const apply = (): void => plot.setArrows({ push: this.arrows.arrowsPush, field: this.arrows.arrowsField });
+      const push = checkbox('Arrows: where G’s loss pushes each sample', this.arrows.arrowsPush, (c) => {
+        this.arrows.arrowsPush = c;
+        apply();
+        this.save();
+      });
+      push.el.id = 'arrows-push';
+      const field = checkbox('D’s gradient field', this.arrows.arrowsField, (c) => {
+        this.arrows.arrowsField = c;
+        apply();
+        this.save();
+      });
+      field.el.id = 'arrows-field';
+      field.el.title = 'Arrows over the whole plane along ∇ₓ of D’s output: the way D’s “real” score rises';
+      const row = document.createElement('div');
+      row.className = 'controls arrow-controls';
+      row.append(push.el, field.el);
+      apply();
+      this.display.append(row, this.plot.el);
     } else {
       const gen = document.createElement('figure');
       this.grid = new ImageGrid('Generated samples at the selected step', () => this.run.info.imageShape, (r, c) => this.showHistory(r, c));

@@ -76,6 +76,8 @@ export function checkbox(label: string, checked: boolean, onChange: (checked: bo
 export interface DropdownControl<T extends string> {
   el: HTMLElement;
   set(value: T): void;
+  /** The value chosen now. */
+  value(): T;
   setOptions(options: { value: T; label: string }[], value: T | undefined): void;
 }
 
@@ -116,6 +118,7 @@ export function dropdown<T extends string>(label: string, options: { value: T; l
       el.value = v;
       silent = false;
     },
+    value: () => el.value as T,
     setOptions,
   };
 }
@@ -228,4 +231,45 @@ export function segmented<T extends string>(label: string, options: { value: T; 
   set(value);
   el.append(...buttons.map((x) => x.b));
   return { el, set };
+}
+
+export interface NumberFieldControl {
+  el: HTMLElement;
+  input: HTMLInputElement;
+  /** The value typed, or undefined when the field is empty or not a finite number. */
+  value(): number | undefined;
+  set(value: number | undefined): void;
+  setDisabled(disabled: boolean): void;
+}
+
+/**
+ * The toolkit's text field takes no type="number"; a native number input is keyboard- and
+ * screen-reader-friendly as it is, and themed by base.css.
+ */
+export function numberField(label: string, value: number | undefined, opts: { id?: string; placeholder?: string; step?: string } = {}): NumberFieldControl {
+  const input = document.createElement('input');
+  input.type = 'number';
+  input.className = 'number-field';
+  input.step = opts.step ?? 'any';
+  input.setAttribute('aria-label', label);
+  if (opts.id) input.id = opts.id;
+  if (opts.placeholder) input.placeholder = opts.placeholder;
+  const set = (v: number | undefined): void => {
+    input.value = v === undefined || !Number.isFinite(v) ? '' : String(v);
+  };
+  set(value);
+  return {
+    el: input,
+    input,
+    value: () => {
+      const t = input.value.trim();
+      if (t === '') return undefined;
+      const v = Number(t);
+      return Number.isFinite(v) ? v : undefined;
+    },
+    set,
+    setDisabled: (d) => {
+      input.disabled = d;
+    },
+  };
 }

@@ -4,8 +4,8 @@
  * replayed or overlapping append cannot duplicate a step.
  */
 import { lossUsesProbability, type GanConfig } from '../../src/config/ganConfig';
-import type { RunSnapshot } from '../../src/protocol/webviewProtocol';
-import { METRIC_KEYS, type HistogramRecord, type MetricKey, type MetricRecord, type QualityRecord, type RunInfo, type SampleView } from '../../src/protocol/runFormat';
+import type { LayerNormColumns, RunSnapshot } from '../../src/protocol/webviewProtocol';
+import { METRIC_KEYS, type HistogramRecord, type MetricKey, type MetricRecord, type QualityRecord, type RunEvent, type RunInfo, type SampleView } from '../../src/protocol/runFormat';
 import type { Alarm } from '../../src/protocol/alarms';
 
 export class Column {
@@ -38,6 +38,16 @@ export class Column {
   }
 }
 
+/** The four per-layer norms: gradients and weights of G and D, one column per layer. */
+export const LAYER_NORM_KEYS = ['gGrad', 'dGrad', 'gWeight', 'dWeight'] as const;
+export type LayerNormKey = (typeof LAYER_NORM_KEYS)[number];
+const RECORD_KEY: Record<LayerNormKey, 'gLayerGradNorms' | 'dLayerGradNorms' | 'gLayerWeightNorms' | 'dLayerWeightNorms'> = {
+  gGrad: 'gLayerGradNorms',
+  dGrad: 'dLayerGradNorms',
+  gWeight: 'gLayerWeightNorms',
+  dWeight: 'dLayerWeightNorms',
+};
+
 /** The protocol carries a value that was not finite as NaN; a column keeps it as a gap. */
 const num = (v: number | undefined): number => (v !== undefined && Number.isFinite(v) ? v : NaN);
 
@@ -57,6 +67,12 @@ export class RunData {
   checkpoints: number[];
   /** The host's judgement of the run (it owns the alarms; the webview only shows them). */
   alarms: Alarm[];
+  /** events.jsonl: live edits, pauses and manual steps, by seq. */
+  events: RunEvent[];
+  /** Whether the live run's trainer is paused now. */
+  paused: boolean;
+  /** Per-layer norms, aligned with `step` (one column per layer of run.json `layers`). */
+  readonly layerNorms: Record<LayerNormKey, Column[]>;
   /** Bumped on every change, so views can tell whether their cached work is stale. */
   version = 0;
 
@@ -69,12 +85,20 @@ export class RunData {
     this.wallMs = new Column(n);
     this.metrics = {} as Record<MetricKey, Column>;
     for (const k of METRIC_KEYS) this.metrics[k] = new Column(n);
+    const layers = layerColumns(snapshot.layerNorms, n);
+    this.layerNorms = {
+      gGrad: layerCount(snapshot.run.layers?.generator, layers?.gGrad).map(() => new Column(n)),
+      dGrad: layerCount(snapshot.run.layers?.discriminator, layers?.dGrad).map(() => new Column(n)),
+      gWeight: layerCount(snapshot.run.layers?.generator, layers?.gWeight).map(() => new Column(n)),
+      dWeight: layerCount(snapshot.run.layers?.discriminator, layers?.dWeight).map(() => new Column(n)),
+    };
     // The host's columns are read from metrics.jsonl in step order; they are copied in one block
     // when that holds, and record by record (dropping what a resume replaced) when it does not.
     if (increasing(m.step)) {
       this.step.setAll(m.step);
       this.wallMs.setAll(m.wallMs);
       for (const k of METRIC_KEYS) this.metrics[k].setAll(m[k]);
+      for (const k of LAYER_NORM_KEYS) this.layerNorms[k].forEach((c, j) => c.setAll(layers?.[k][j] ?? new Float64Array(n).fill(NaN)));
     } else {
       for (let i = 0; i < n; i++) {
         const s = m.step[i];
@@ -83,6 +107,7 @@ export class RunData {
         this.step.push(s);
         this.wallMs.push(m.wallMs[i]);
         for (const k of METRIC_KEYS) this.metrics[k].push(m[k][i]);
+        for (const k of LAYER_NORM_KEYS) this.layerNorms[k].forEach((c, j) => c.push(layers?.[k][j]?.[i] ?? NaN));
       }
     }
     this.histograms = sortedByStep(snapshot.histograms);
@@ -91,6 +116,8 @@ export class RunData {
     this.quality = sortedByStep(snapshot.quality);
     this.checkpoints = [...new Set(snapshot.checkpoints)].sort((a, b) => a - b);
     this.alarms = snapshot.alarms;
+    this.events = mergeEvents([], snapshot.events ?? []);
+    this.paused = snapshot.paused === true;
   }
 
   get id(): string {
@@ -117,6 +144,7 @@ export class RunData {
     s.truncate(lo);
     this.wallMs.truncate(lo);
     for (const k of METRIC_KEYS) this.metrics[k].truncate(lo);
+    for (const k of LAYER_NORM_KEYS) for (const c of this.layerNorms[k]) c.truncate(lo);
   }
 
   appendMetrics(records: MetricRecord[]): void {
@@ -126,8 +154,30 @@ export class RunData {
       this.step.push(s);
       this.wallMs.push(num(r.wallMs));
       for (const k of METRIC_KEYS) this.metrics[k].push(num(r[k]));
+      for (const k of LAYER_NORM_KEYS) {
+        const values = r[RECORD_KEY[k]];
+        this.layerNorms[k].forEach((c, j) => c.push(num(values?.[j])));
+      }
     }
     this.version++;
+  }
+
+  appendEvents(events: readonly RunEvent[]): void {
+    this.events = mergeEvents(this.events, events);
+    this.version++;
+  }
+
+  setPaused(paused: boolean): void {
+    this.paused = paused;
+    this.version++;
+  }
+
+  /** Whether any per-layer norm was logged. */
+  get hasLayerNorms(): boolean {
+    return LAYER_NORM_KEYS.some((k) => this.layerNorms[k].some((c) => {
+      for (let i = 0; i < c.n; i++) if (!Number.isNaN(c.data[i])) return true;
+      return false;
+    }));
   }
 
   appendHistograms(records: HistogramRecord[]): void {
@@ -204,6 +254,28 @@ export function recordAtStep<T extends { step: number }>(records: readonly T[], 
     else hi = mid;
   }
   return Math.max(0, lo - 1);
+}
+
+/** Events by seq; a replayed one (same seq) replaces the one held. */
+function mergeEvents(existing: readonly RunEvent[], added: readonly RunEvent[]): RunEvent[] {
+  const bySeq = new Map(existing.map((e) => [e.seq, e]));
+  for (const e of added) bySeq.set(e.seq, e);
+  return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+}
+
+/**
+ * The snapshot's layer columns when they have the shape the protocol promises (the parser checks
+ * only that they are an object): four arrays of Float64Array as long as the steps.
+ */
+function layerColumns(x: LayerNormColumns | undefined, n: number): LayerNormColumns | undefined {
+  if (!x) return undefined;
+  const ok = LAYER_NORM_KEYS.every((k) => Array.isArray(x[k]) && x[k].length <= 1000 && x[k].every((c) => c instanceof Float64Array && c.length === n));
+  return ok ? x : undefined;
+}
+
+/** One slot per named layer (or per column when the run names none). */
+function layerCount(names: readonly string[] | undefined, columns: readonly Float64Array[] | undefined): number[] {
+  return Array.from({ length: names?.length ?? columns?.length ?? 0 }, (_, i) => i);
 }
 
 function sortedByStep<T extends { step: number }>(records: readonly T[]): T[] {

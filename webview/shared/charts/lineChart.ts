@@ -7,6 +7,7 @@ import { type Column, lastAtOrBefore } from '../runData';
 import { requestDraw, type Drawable } from '../frame';
 import { formatDuration } from '../../../src/analysis/progress';
 import { formatStep, formatValue } from '../format';
+import type { ChartMarker } from '../runEvents';
 import { palette, themeVersion, withAlpha } from '../theme';
 import { decimate, decimateColumns, STRIDE } from './decimate';
 import { logTicks, niceTicks, snapDomain, yRange } from './scale';
@@ -37,6 +38,8 @@ export interface StepLink {
   hover(step: number): void;
   /** Keyboard navigation: move the cursor by this many logged steps. */
   nudge(delta: number): void;
+  /** Steps to mark with a vertical line (live edits, pauses, manual steps), when the link has any. */
+  markers?(): readonly ChartMarker[];
 }
 
 export interface LineChartOptions {
@@ -293,18 +296,90 @@ export class LineChart implements Drawable {
     return { i, x: s.x.data[i] };
   }
 
+  /** Where a step's marker goes on the x axis: the step itself, or the wall time logged at it. */
+  private markerX(step: number): number | undefined {
+    const { x0, x1, w } = this.view;
+    let xv = step;
+    if (this.opts.xMode === 'wall') {
+      const s = this.visible()[0];
+      const at = s && this.stepToX(s, step);
+      if (!at) return undefined;
+      xv = at.x;
+    }
+    if (xv < x0 || xv > x1) return undefined;
+    return M.left + ((xv - x0) / (x1 - x0)) * w;
+  }
+
+  /** Markers with their pixel x, edits last so that they draw over pauses and manual steps. */
+  private placedMarkers(): { m: ChartMarker; px: number }[] {
+    const out: { m: ChartMarker; px: number }[] = [];
+    if (this.visible().length === 0) return out;
+    for (const m of this.opts.link?.markers?.() ?? []) {
+      const px = this.markerX(m.step);
+      if (px !== undefined) out.push({ m, px: Math.round(px) + 0.5 });
+    }
+    return out;
+  }
+
+  private drawMarkers(ctx: CanvasRenderingContext2D, placed: { m: ChartMarker; px: number }[]): void {
+    const p = palette();
+    const { h } = this.view;
+    for (const { m, px } of placed) {
+      ctx.save();
+      if (m.kind === 'edit') {
+        ctx.strokeStyle = withAlpha(p.accent, p.highContrast ? 1 : 0.9);
+        ctx.lineWidth = 1.5;
+        ctx.setLineDash([]);
+      } else {
+        ctx.strokeStyle = withAlpha(p.muted, p.highContrast ? 0.9 : 0.55);
+        ctx.lineWidth = 1;
+        ctx.setLineDash(m.kind === 'pause' ? [2, 3] : [1, 2]);
+      }
+      ctx.beginPath();
+      ctx.moveTo(px, M.top + (m.kind === 'edit' ? 6 : 0));
+      ctx.lineTo(px, M.top + h);
+      ctx.stroke();
+      if (m.kind === 'edit') {
+        // A flag at the top says "something changed here" even where lines cross it.
+        ctx.fillStyle = p.accent;
+        ctx.beginPath();
+        ctx.moveTo(px - 4, M.top);
+        ctx.lineTo(px + 4, M.top);
+        ctx.lineTo(px, M.top + 7);
+        ctx.closePath();
+        ctx.fill();
+      }
+      ctx.restore();
+    }
+  }
+
+  /** The markers within a few pixels of `px`, for the tooltip and the read-out. */
+  private markersNear(px: number): ChartMarker[] {
+    return this.placedMarkers()
+      .filter((x) => Math.abs(x.px - px) <= 4)
+      .map((x) => x.m);
+  }
+
   private drawOverlay(): void {
     const step = this.opts.link?.step() ?? null;
     const series = this.visible();
+    const placed = this.placedMarkers();
+    this.body.dataset.markers = String(placed.length);
     if (step === null || series.length === 0) {
       this.readout.hidden = true;
       // An untouched canvas costs nothing at commit; clear it only if something is on it.
-      if (this.overlayDrawn) this.overlay.begin();
-      this.overlayDrawn = false;
+      if (placed.length > 0) {
+        this.drawMarkers(this.overlay.begin(), placed);
+        this.overlayDrawn = true;
+      } else if (this.overlayDrawn) {
+        this.overlay.begin();
+        this.overlayDrawn = false;
+      }
       return;
     }
     const ctx = this.overlay.begin();
     this.overlayDrawn = true;
+    this.drawMarkers(ctx, placed);
     const p = palette();
     const { x0, x1, y0, y1, w, h } = this.view;
     const log = this.opts.logY === true;
@@ -345,7 +420,8 @@ export class LineChart implements Drawable {
     const first = series[0];
     const realStep = first.step.data[anchor.i];
     const title = this.opts.xMode === 'wall' ? `step ${realStep} · ${formatDuration(anchor.x / 1000)}` : `step ${realStep}`;
-    this.readout.replaceChildren(line(title, undefined, true), ...rows.map(([label, value, color]) => line(`${label}: ${value}`, color)));
+    const near = this.markersNear(px).flatMap((m) => m.lines.map((l) => line(`step ${m.step}: ${l}`, undefined, false, `readout-event readout-${m.kind}`)));
+    this.readout.replaceChildren(line(title, undefined, true), ...rows.map(([label, value, color]) => line(`${label}: ${value}`, color)), ...near);
     this.readout.hidden = false;
     const rw = this.readout.offsetWidth;
     const left = px + 12 + rw > this.overlay.width ? px - 12 - rw : px + 12;
@@ -371,6 +447,10 @@ export class LineChart implements Drawable {
       this.pointerInside = true;
       const step = this.stepAtPixel(e.clientX);
       if (step !== undefined) this.opts.link?.hover(step);
+      // A marker under the pointer names what happened there (the read-out says it too).
+      const near = this.markersNear(e.clientX - this.body.getBoundingClientRect().left);
+      const tip = near.flatMap((m) => m.lines.map((l) => `Step ${m.step}: ${l}`)).join('\n');
+      if (this.body.title !== tip) this.body.title = tip;
       this.invalidateOverlay();
     });
     b.addEventListener('pointerleave', () => {
@@ -422,8 +502,9 @@ export class LineChart implements Drawable {
   }
 }
 
-function line(text: string, color?: string, bold = false): HTMLElement {
+function line(text: string, color?: string, bold = false, className = ''): HTMLElement {
   const d = document.createElement('div');
+  if (className) d.className = className;
   if (color) {
     const sw = document.createElement('span');
     sw.className = 'swatch';

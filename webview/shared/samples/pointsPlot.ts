@@ -1,12 +1,14 @@
 /**
  * GAN Lab's core view for any 2-D run: D's output over the plane as a heatmap (green where D
- * says "real", purple where it says "generated"), the real points and the generated points.
+ * says "real", purple where it says "generated"), the real points and the generated points, and
+ * (where the owner asks and the file has them) an arrow per generated point along −∂L_G/∂x and
+ * D's gradient field over the plane.
  */
 import type { SamplePoints2D, SampleView } from '../../../src/protocol/runFormat';
 import { requestDraw, type Drawable } from '../frame';
 import { niceTicks } from '../charts/scale';
 import { chartFont, Surface } from '../charts/surface';
-import { formatValue } from '../format';
+import { formatStep, formatValue } from '../format';
 import { palette, toRgba, withAlpha } from '../theme';
 import { loadPoints } from './sampleStore';
 
@@ -20,6 +22,9 @@ export class PointsPlot implements Drawable {
   private token = 0;
   /** Set by the owner when the run's D is a critic: its scores are centred on their own median. */
   probability = true;
+  /** Which arrows to draw; views without a legend for them (side view, compare) draw none. */
+  private arrows: { push: boolean; field: boolean } | undefined;
+  private readonly arrowLegend = document.createElement('p');
 
   constructor(label: string, height: number | undefined, legend = true) {
     this.el = document.createElement('div');
@@ -46,8 +51,17 @@ export class PointsPlot implements Drawable {
     body.setAttribute('role', 'img');
     body.setAttribute('aria-label', label);
     if (height) body.style.height = `${height}px`;
-    this.el.append(body);
+    this.arrowLegend.className = 'caption arrow-legend';
+    this.arrowLegend.id = 'arrow-legend';
+    this.arrowLegend.hidden = true;
+    this.el.append(body, this.arrowLegend);
     this.surface = new Surface(body, 'points-canvas', () => this.invalidate());
+  }
+
+  /** Turns the arrows on or off; their legend below the plot says what they mean. */
+  setArrows(arrows: { push: boolean; field: boolean } | undefined): void {
+    this.arrows = arrows;
+    this.invalidate();
   }
 
   async show(sample: SampleView | undefined): Promise<void> {
@@ -119,10 +133,29 @@ export class PointsPlot implements Drawable {
     ctx.beginPath();
     ctx.rect(ox, oy, side, side);
     ctx.clip();
+    const toPx = (vx: number, vy: number): [number, number] => [(vx / (xMax - xMin)) * side, (-vy / (yMax - yMin)) * side];
+    const legend: string[] = [];
+    if (this.arrows?.field && d.field && d.field.nx > 0 && d.field.ny > 0) {
+      const { nx, ny, values } = d.field;
+      // At most most of a cell long, so neighbouring arrows do not run into each other.
+      const cell = Math.min(side / nx, side / ny);
+      const k = drawArrows(ctx, values, (i) => [ox + (((i % nx) + 0.5) / nx) * side, oy + (1 - (Math.floor(i / nx) + 0.5) / ny) * side], toPx, cell * 0.75, withAlpha(p.foreground, p.highContrast ? 0.8 : 0.4), 1, 3);
+      if (k > 0) legend.push(`Grey field arrows: ∇ₓ of D's output over the plane, the way D's "real" score rises (scaled ×${formatValue(k)}).`);
+    }
     dot(d.fake, withAlpha(p.fake, 0.85), p.background, r);
+    if (this.arrows?.push && d.push) {
+      const k = drawArrows(ctx, d.push, (i) => [X(d.fake[2 * i]), Y(d.fake[2 * i + 1])], toPx, Math.max(14, side * 0.06), p.foreground, p.highContrast ? 1.6 : 1.2, 4.5);
+      if (k > 0) legend.push(`Arrows on generated points: where G's loss pushes each sample, −∂L_G/∂x, scaled ×${formatValue(k)} (the 95th-percentile arrow drawn ${Math.round(Math.max(14, side * 0.06))} px long, longer ones clamped).`);
+    }
     // Real points sit in dense clusters: outlines would turn each cluster into a tangle of rings.
     dot(d.real, p.real, undefined, r + 0.4);
     ctx.restore();
+    if (this.arrows) {
+      const manual = d.manual ? ` Drawn after a ${d.manual.kind === 'dStep' ? 'D step' : 'G step'} by hand at step ${formatStep(d.step)}.` : '';
+      this.arrowLegend.textContent = legend.length ? legend.join(' ') + manual : d.push ? manual.trim() : 'This run’s samples carry no gradient arrows (they were written before the trainer measured them).';
+      this.arrowLegend.hidden = this.arrowLegend.textContent === '';
+    } else this.arrowLegend.hidden = true;
+    this.surface.canvas.dataset.arrows = String(this.arrows?.push && d.push ? d.push.length / 2 : 0);
 
     ctx.font = chartFont(10);
     ctx.fillStyle = p.muted;
@@ -133,6 +166,70 @@ export class PointsPlot implements Drawable {
     ctx.textBaseline = 'middle';
     for (const t of niceTicks(yMin, yMax, 4)) ctx.fillText(formatValue(t), ox - 4, Y(t));
   }
+}
+
+/** Length that the arrows' robust maximum is drawn at: the 95th percentile, so one outlier does not shrink the rest. */
+const ROBUST_QUANTILE = 0.95;
+
+/**
+ * Arrows for flat [dx, dy, …] vectors (data units) starting at `origin(i)`: scaled so that the
+ * 95th-percentile length is `target` px, each clamped at 1.5 × target. Returns the scale (drawn
+ * length over true length, in data units), or 0 when nothing was drawn.
+ */
+function drawArrows(
+  ctx: CanvasRenderingContext2D,
+  vectors: readonly number[],
+  origin: (i: number) => [number, number],
+  toPx: (vx: number, vy: number) => [number, number],
+  target: number,
+  color: string,
+  width: number,
+  head: number,
+): number {
+  const n = vectors.length >> 1;
+  const lengths: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const [px, py] = toPx(vectors[2 * i], vectors[2 * i + 1]);
+    const l = Math.hypot(px, py);
+    if (Number.isFinite(l) && l > 0) lengths.push(l);
+  }
+  if (lengths.length === 0) return 0;
+  lengths.sort((a, b) => a - b);
+  const robust = lengths[Math.min(lengths.length - 1, Math.floor(ROBUST_QUANTILE * (lengths.length - 1)))];
+  if (!(robust > 0)) return 0;
+  const k = target / robust;
+  const cap = target * 1.5;
+  ctx.strokeStyle = color;
+  ctx.fillStyle = color;
+  ctx.lineWidth = width;
+  ctx.lineCap = 'round';
+  const heads = new Path2D();
+  ctx.beginPath();
+  for (let i = 0; i < n; i++) {
+    let [dx, dy] = toPx(vectors[2 * i], vectors[2 * i + 1]);
+    let l = Math.hypot(dx, dy) * k;
+    if (!Number.isFinite(l) || l < 0.5) continue;
+    const f = (l > cap ? cap / l : 1) * k;
+    dx *= f;
+    dy *= f;
+    l = Math.min(l, cap);
+    const [x0, y0] = origin(i);
+    const x1 = x0 + dx;
+    const y1 = y0 + dy;
+    const ux = dx / l;
+    const uy = dy / l;
+    const h = Math.min(head, l * 0.6);
+    // The shaft stops at the head's base, so the tip stays sharp.
+    ctx.moveTo(x0, y0);
+    ctx.lineTo(x1 - ux * h * 0.8, y1 - uy * h * 0.8);
+    heads.moveTo(x1, y1);
+    heads.lineTo(x1 - ux * h - uy * h * 0.55, y1 - uy * h + ux * h * 0.55);
+    heads.lineTo(x1 - ux * h + uy * h * 0.55, y1 - uy * h - ux * h * 0.55);
+    heads.closePath();
+  }
+  ctx.stroke();
+  ctx.fill(heads);
+  return k;
 }
 
 /** D's grid into an image, row 0 at yMin (the bottom). Strength grows with distance from "can't tell". */
