@@ -96,6 +96,28 @@ describe('playing the game by hand (dashboard)', { skip }, () => {
     });
   }
 
+  test('per-layer norms: gradients and weights of every layer of G and D, on a log scale', async () => {
+    const snap = live(false);
+    assert.ok(snap.layerNorms && snap.run.layers, 'the run logged per-layer norms');
+    const view = await open('dark', snap);
+    const c = (name: string): [number, number, number] => hexToRgb(themeColor('dark', name));
+    const legend = await view.page.$$eval('#layer-norms .legend-item', (els: any[]) => els.map((e) => e.textContent));
+    assert.deepEqual(legend, [...snap.run.layers.generator.map((n) => `G ${n}`), ...snap.run.layers.discriminator.map((n) => `D ${n}`)]);
+    const plot = '#layer-norms .chart-plot';
+    assert.ok((await view.colorPixels(plot, c('charts-orange'))) > 200, "G's layers drawn");
+    assert.ok((await view.colorPixels(plot, c('charts-blue'))) > 200, "D's layers drawn");
+    assert.ok(Number(await view.page.getAttribute('#layer-norms .chart-body', 'data-markers')) >= 4, 'edits marked here too');
+    const grads = await view.page.$eval(plot, (el: any) => el.toDataURL());
+    await view.page.click('#norm-mode button:has-text("Weights")');
+    await view.frames(3);
+    assert.ok((await view.page.$eval(plot, (el: any) => el.toDataURL())) !== grads, 'weights drawn instead');
+    await view.page.locator('#layer-norms').screenshot({ path: join(ROOT, '.test-artifacts/webview/game-norms-weights.png') });
+    await view.page.click('#norm-mode button:has-text("Gradients")');
+    await view.frames(3);
+    await view.page.locator('#layer-norms').screenshot({ path: join(ROOT, '.test-artifacts/webview/game-norms-grads.png') });
+    await view.close();
+  });
+
   test('a marker names the edit: pointer, old → new, in the tooltip and the read-out', async () => {
     const view = await open('dark', live(false));
     const body = view.page.locator('#losses .chart-body').first();

@@ -29,6 +29,7 @@ const state = loadState<DashboardState>({
   editsOpen: false,
   arrowsPush: true,
   arrowsField: false,
+  normMode: 'grad',
   forkOpen: false,
 });
 const save = (): void => saveState(state);

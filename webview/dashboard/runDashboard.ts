@@ -9,6 +9,7 @@ import { type RunData } from '../shared/runData';
 import { AlarmBanner } from './alarmBanner';
 import { DiscriminatorView, type HistoryMode } from './discriminatorView';
 import { GameControls, type GameState } from './gameControls';
+import { LayerNormsView, type NormState } from './layerNormsView';
 import { LatentExplorer, type ExplorerState } from './latentExplorer';
 import { stepLink } from './links';
 import { chartControls, LossView, type ChartSettings } from './lossView';
@@ -21,7 +22,7 @@ import { SummaryView } from './summaryView';
 
 export type DashboardTab = 'training' | 'quality' | 'explorer';
 
-export interface DashboardState extends ChartSettings, ExplorerState, GameState, ArrowState {
+export interface DashboardState extends ChartSettings, ExplorerState, GameState, ArrowState, NormState {
   histMode: HistoryMode;
   configOpen: boolean;
   cursor: number | null;
@@ -44,6 +45,7 @@ export class RunDashboard {
   readonly game: GameControls;
   private readonly losses: LossView;
   private readonly disc: DiscriminatorView;
+  private readonly norms: LayerNormsView;
   private readonly samples: SampleGallery;
   private readonly quality: QualityView;
   readonly explorer: LatentExplorer;
@@ -71,6 +73,7 @@ export class RunDashboard {
       state.histMode = m;
       save();
     });
+    this.norms = new LayerNormsView(run, state, state, link, save);
     this.samples = new SampleGallery(run, this.cursor, state, save);
     this.walk = new LatentWalk(() => this.run, this.requests);
     this.quality = new QualityView(run, this.cursor, link);
@@ -81,7 +84,7 @@ export class RunDashboard {
     grid.className = 'panels two-col';
     const left = document.createElement('div');
     left.className = 'col col-charts';
-    left.append(this.losses.el, this.disc.el);
+    left.append(this.losses.el, this.disc.el, this.norms.el);
     const right = document.createElement('div');
     right.className = 'col col-samples';
     right.append(this.samples.el, this.walk.el);
@@ -142,6 +145,7 @@ export class RunDashboard {
   private cursorMoved(): void {
     this.losses.cursorMoved();
     this.disc.cursorMoved();
+    this.norms.cursorMoved();
     this.quality.cursorMoved();
   }
 
@@ -173,6 +177,7 @@ export class RunDashboard {
   private settingsChanged(): void {
     this.losses.rebuild();
     this.disc.rebuild();
+    this.norms.rebuild();
     this.save();
   }
 
@@ -180,6 +185,7 @@ export class RunDashboard {
   rebuild(): void {
     this.losses.rebuild();
     this.disc.rebuild();
+    this.norms.rebuild();
     this.samples.setRun(this.run);
     this.quality.rebuild();
     this.explorer.invalidate();
@@ -193,6 +199,7 @@ export class RunDashboard {
     this.alarms.set(run.alarms);
     this.losses.setRun(run);
     this.disc.setRun(run);
+    this.norms.setRun(run);
     this.samples.setRun(run);
     this.quality.setRun(run);
     this.walk.update();
@@ -213,7 +220,10 @@ export class RunDashboard {
     this.game.update();
     // New events are new markers: every chart's overlay draws them.
     if (msg.events?.length) this.cursorMoved();
-    if (msg.metrics?.length) this.losses.dataChanged();
+    if (msg.metrics?.length) {
+      this.losses.dataChanged();
+      this.norms.dataChanged();
+    }
     this.disc.dataChanged({ metrics: !!msg.metrics?.length, histograms: !!msg.histograms?.length });
     if (msg.samples?.length) this.samples.dataChanged();
     if (msg.quality?.length) this.quality.dataChanged();
