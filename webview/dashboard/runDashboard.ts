@@ -172,6 +172,8 @@ export class RunDashboard {
   setAlarms(alarms: Alarm[]): void {
     this.run.alarms = alarms;
     this.alarms.set(alarms);
+    // The Quality tab's verdict box follows live, not only at the next cursor move or record.
+    this.quality.alarmsChanged();
   }
 
   private settingsChanged(): void {

@@ -74,7 +74,7 @@ export class SummaryView {
     const pace = paceOf(info);
     const lastWall = r.length > 0 ? r.wallMs.data[r.length - 1] : 0;
     const elapsed = Math.max(info.trainingMs, Number.isFinite(lastWall) ? lastWall : 0);
-    const eta = info.status === 'running' ? formatDuration(pace.etaSec) : info.status === 'completed' ? 'done' : '–';
+    const eta = info.status === 'running' ? (r.paused ? 'paused' : formatDuration(pace.etaSec)) : info.status === 'completed' ? 'done' : '–';
     const workers = r.config?.training.workers;
     const facts: [string, string][] = [
       ['Step', `${formatStep(info.step)} / ${formatStep(info.totalSteps)}`],

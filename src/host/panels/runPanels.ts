@@ -368,7 +368,7 @@ class RunPanel {
         this.coalescer.push({ runId, events: [message.event] });
         break;
       case 'paused':
-        this.coalescer.push({ runId, paused: message.paused });
+        this.coalescer.push({ runId, paused: message.paused, ...(session.run ? { run: session.run } : {}) });
         break;
       case 'controlRefused':
         this.post({ type: 'error', message: message.message });

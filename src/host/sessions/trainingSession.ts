@@ -291,7 +291,9 @@ export class TrainingSession implements Disposable {
         break;
       case 'paused':
         this._paused = msg.paused;
+        // The step it holds at is exact; the last progress message may be a step behind.
         if (this._progress) this._progress = { ...this._progress, step: Math.max(this._progress.step, msg.step) };
+        if (this._run) this._run = { ...this._run, step: Math.max(this._run.step, msg.step) };
         this._onDidChangePaused.fire(msg.paused);
         break;
       case 'controlRefused':

@@ -130,6 +130,10 @@ export class TrainingUi implements vscode.Disposable {
             reported = Math.max(reported, pct);
           }),
           session.onDidChangeState((s) => s === 'stopping' && progress.report({ message: 'stopping (finishing the step and writing a checkpoint)…' })),
+          session.onDidChangePaused((paused) => {
+            const p = session.progress;
+            progress.report({ message: paused ? `paused at step ${p?.step ?? '?'}/${p?.totalSteps ?? '?'}: step by hand or continue` : `step ${p?.step ?? '?'}/${p?.totalSteps ?? '?'}, going on` });
+          }),
         );
         return session.ended;
       },
