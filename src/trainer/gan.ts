@@ -552,10 +552,32 @@ export class Gan {
     });
   }
 
-  /** Whether every weight of both networks is finite: a checkpoint must never store a diverged model. */
-  weightsFinite(): boolean {
-    const weights = [...this.generator.weights, ...this.discriminator.weights].map((w) => w.read());
-    return tf.tidy(() => tf.all(tf.stack(weights.map((w) => tf.all(tf.isFinite(w))))).dataSync()[0] === 1);
+  /**
+   * Why a checkpoint of the networks now would not be a good one, or undefined when it would:
+   * every weight finite, and on the fixed latent batch `z` (n rows) G's samples (the EMA
+   * generator's too) and D's outputs on them finite. Finite weights are not enough: weights near
+   * 1e30 are finite, and their samples are Infinity.
+   */
+  unfit(z: Float32Array, n: number): string | undefined {
+    const weights = [...this.generator.weights, ...this.discriminator.weights, ...(this.emaGenerator?.weights ?? [])].map((w) => w.read());
+    const allFinite = (ts: tf.Tensor[]) => tf.all(tf.stack(ts.map((t) => tf.all(tf.isFinite(t)))));
+    // [weights, G's samples, D on them, EMA G's samples, D on those]: 1 where finite.
+    const flags = tf.tidy(() => {
+      const checks: tf.Tensor[] = [allFinite(weights)];
+      for (const g of [this.generator, ...(this.emaGenerator ? [this.emaGenerator] : [])]) {
+        const fake = g.apply(tf.tensor2d(z, [n, this.config.generator.latentDim]), { training: false }) as tf.Tensor;
+        checks.push(allFinite([fake]), allFinite([this.discriminator.apply(fake, { training: false }) as tf.Tensor]));
+      }
+      return tf.stack(checks.map((c) => tf.cast(c, 'int32')));
+    });
+    const ok = Array.from(flags.dataSync());
+    flags.dispose();
+    if (!ok[0]) return 'a weight became NaN or infinite';
+    if (!ok[1]) return "the generator's samples of the fixed latent batch are not finite";
+    if (!ok[2]) return "the discriminator's outputs on the generator's samples of the fixed latent batch are not finite";
+    if (ok.length > 3 && !ok[3]) return "the averaged (EMA) generator's samples of the fixed latent batch are not finite";
+    if (ok.length > 3 && !ok[4]) return "the discriminator's outputs on the averaged (EMA) generator's samples are not finite";
+    return undefined;
   }
 
   dispose(): void {

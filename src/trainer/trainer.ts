@@ -507,7 +507,8 @@ class TrainingLoop {
       if (wantHist && result.outputs) this.logHistogram(step, result.outputs);
       if (step % logging.samplesEvery === 0 || isLast || between === 'step') this.writeSamples(step);
       if (step % logging.checkpointEvery === 0 || isLast) {
-        if (!this.gan.weightsFinite()) return this.fail(step, 'a weight became NaN or infinite');
+        const unfit = this.gan.unfit(this.fixedZ, this.nFixed);
+        if (unfit) return this.fail(step, unfit);
         await this.checkpoint(step);
       }
       this.maybeProgress(step, result, between === 'step');
@@ -519,7 +520,8 @@ class TrainingLoop {
 
     this.flushMetrics();
     if (this.writer.run.checkpointStep !== step) {
-      if (!this.gan.weightsFinite()) return this.fail(step, 'a weight became NaN or infinite');
+      const unfit = this.gan.unfit(this.fixedZ, this.nFixed);
+      if (unfit) return this.fail(step, unfit);
       if (step % logging.samplesEvery !== 0) this.writeSamples(step);
       await this.checkpoint(step);
     }

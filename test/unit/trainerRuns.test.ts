@@ -117,6 +117,50 @@ test('NaN losses fail the run with the step and the loss, keeping a finite check
   }
 });
 
+test('a checkpoint is good only when its samples are: a run whose weights stay finite but whose samples overflow keeps none', { timeout: 120_000 }, () => {
+  // SGD at rate 10 on a ring of radius 100 with the least-squares loss: after one step every weight
+  // is finite, and G's samples of the fixed latent batch are Infinity. Checking weights alone kept
+  // that checkpoint as the "last good" one.
+  const blowUp = (loss: string) =>
+    tinyRingConfig({
+      data: { type: 'ring', scale: 100 },
+      generator: { latentDim: 2, hidden: [32, 32], batchNorm: false },
+      discriminator: { hidden: [32, 32] },
+      loss: { type: loss },
+      training: { steps: 40, batchSize: 64, generatorOptimizer: { type: 'sgd', learningRate: 10 }, discriminatorOptimizer: { type: 'sgd', learningRate: 10 } },
+      logging: { metricsEvery: 1, samplesEvery: 1, checkpointEvery: 1, samplePoints: 64, heatmapSize: 8 },
+    });
+  const dir = tmp('overflow');
+  const runs = join(dir, 'runs');
+  const r = runCli(['train', writeConfig(dir, blowUp('least-squares')), '--runs-dir', runs, '-q', '--backend', 'cpu']);
+  assert.equal(r.code, 1, r.stderr);
+  const run = onlyRun(runs);
+  const info = readRunInfo(run);
+  assert.equal(info.status, 'failed');
+  assert.equal(
+    info.error?.message,
+    "step 1: the generator's samples of the fixed latent batch are not finite; training stopped and there is no checkpoint yet. Try a lower learning rate, a different loss, or gradient clipping.",
+  );
+  assert.equal(readLatestCheckpoint(run), undefined);
+  assert.deepEqual(readdirSync(join(run, 'checkpoints')), []);
+
+  // A run that diverges later keeps a checkpoint, and what it samples is finite.
+  const dir2 = tmp('overflow-kept');
+  const runs2 = join(dir2, 'runs');
+  const r2 = runCli(['train', writeConfig(dir2, blowUp('hinge')), '--runs-dir', runs2, '-q', '--backend', 'cpu']);
+  assert.equal(r2.code, 1, r2.stderr);
+  const run2 = onlyRun(runs2);
+  const kept = readLatestCheckpoint(run2);
+  assert.ok(kept, 'a checkpoint from before the divergence is kept');
+  assert.match(readRunInfo(run2).error!.message, new RegExp(`the last good checkpoint \\(step ${kept.step}\\) is kept`));
+  const out = join(dir2, 'kept.csv');
+  const s = runCli(['sample', run2, '--count', '256', '--out', out, '--backend', 'cpu']);
+  assert.equal(s.code, 0, s.stderr);
+  const values = readFileSync(out, 'utf8').trim().split('\n').slice(1).flatMap((l) => l.split(',').map(Number));
+  assert.equal(values.length, 512);
+  assert.ok(values.every(Number.isFinite), 'the kept checkpoint samples finite points');
+});
+
 test('SIGTERM stops after the step with a checkpoint, exits 0, and the run resumes', { timeout: 120_000 }, async () => {
   const dir = tmp('sigterm');
   const config = writeConfig(dir, tinyRingConfig({ training: { steps: 1_000_000, batchSize: 64 } }));
