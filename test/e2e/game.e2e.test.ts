@@ -8,18 +8,21 @@
 //      left the heatmap;
 //   4  a learning-rate edit in Live edits: it is in events.jsonl (step, pointer, old, new, source
 //      dashboard) and the toolbar names it;
-//   5  Continue: the run trains on past the pause.
+//   5  Continue from the status bar's button: the run trains on, past its first checkpoint;
+//   6  Fork from a checkpoint in the dashboard with another D learning rate: the fork trains, its
+//      events.jsonl holds the edit (source fork), its dashboard says whose fork it is, and
+//      "Compare with parent" opens the overlay; both runs are stopped.
 // Screenshots of each stage go to .test-artifacts/e2e/game/.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Frame } from 'playwright-core';
-import { readEvents, readRunInfo, readSamples } from '../../src/runDir/runReader';
+import { listRuns, readEvents, readRunInfo, readSamples } from '../../src/runDir/runReader';
 import type { SamplePoints2D } from '../../src/protocol/runFormat';
 import { findWebviewFrame, installUnpacked, openFile, poll, runCommand, tryCommand } from './codeServer';
 import { runScenario } from './stages';
-import { copyWorkspace, waitForRun } from './trainScenario';
+import { copyWorkspace, runsDir, waitForRun } from './trainScenario';
 
 const SCENARIO_BUDGET_MS = 5 * 60_000;
 
@@ -115,12 +118,40 @@ test('GAN Studio e2e: pause a ring run, D step moves D and not the points, G ste
       await stages.shot('edited');
     });
 
-    await stages.run('5 Continue', 60_000, async () => {
-      await dash.locator('#game-pause').click();
-      await waitForRun(workspace, `step past ${pausedAt + 50}`, 50_000, (i) => i.step > pausedAt + 50);
-      assert.ok(readEvents(runDir).some((e) => e.kind === 'continue'));
+    await stages.run('5 Continue from the status bar, past the first checkpoint', 90_000, async () => {
+      await p.locator('.statusbar-item .codicon-debug-continue').first().click();
+      await waitForRun(workspace, 'the checkpoint at step 500', 80_000, (i) => i.checkpointStep >= 500);
+      assert.ok(readEvents(runDir).some((e) => e.kind === 'continue' && e.source === 'command'), 'the status bar continued the run');
+      await poll('the toolbar says training', 20_000, async () => /^Training, step/.test(((await dash.locator('#game-state').textContent()) ?? '').trim()));
+    });
+
+    await stages.run('6 fork from the dashboard with another D learning rate; its dashboard compares with the parent', 120_000, async () => {
+      await dash.locator('#game-fork summary').click();
+      await dash.locator('#fork-discriminatorOptimizer-learningRate').fill('0.0002');
+      await dash.locator('#fork-button').click();
+      const fork = await poll('the fork trains', 60_000, () => {
+        const f = listRuns(runsDir(workspace)).find((r) => r.info.parent?.runDir === runDir);
+        return f && f.info.status === 'running' && f.info.step > f.info.parent!.step ? f : undefined;
+      });
+      stages.say(`fork ${fork.info.id} of ${fork.info.parent!.runId} at step ${fork.info.parent!.step}`);
+      const fe = readEvents(fork.dir);
+      assert.ok(fe.length === 1 && fe[0].kind === 'edit' && fe[0].source === 'fork' && fe[0].value === 0.0002, JSON.stringify(fe));
+      const forkDash = await findWebviewFrame(p, '#lineage:not([hidden])', 60_000);
+      assert.match((await forkDash.locator('#lineage').textContent()) ?? '', new RegExp(`Fork of ${fork.info.parent!.runId} at step`));
+      await forkDash.locator('#compare-parent').click();
+      await p.locator('.tabs-container .tab', { hasText: 'GAN Compare' }).first().waitFor({ state: 'visible', timeout: 30_000 });
+      // The overlay holds both runs: one cell per run in its sample strip.
+      const compare = await findWebviewFrame(p, '.dashboard.compare .compare-strip .compare-cell', 60_000);
+      await poll('both runs in the compare panel', 20_000, async () => (await compare.locator('.compare-strip .compare-cell').count()) === 2);
+      await stages.shot('fork-compare');
+      // Two trainings: "Stop Training" asks which; the first pick stops one, the second call the other.
       await runCommand(p, 'GAN: Stop Training');
-      await waitForRun(workspace, 'stopped', 40_000, (i) => i.status === 'stopped');
+      await p.locator('.quick-input-widget', { hasText: 'Which training?' }).first().waitFor({ state: 'attached', timeout: 10_000 }).catch(() => {});
+      await new Promise((r) => setTimeout(r, 1_000));
+      await p.keyboard.press('Enter');
+      await poll('one run stopped', 40_000, () => listRuns(runsDir(workspace)).some((r) => r.info.status === 'stopped'));
+      await runCommand(p, 'GAN: Stop Training');
+      await poll('both runs stopped', 40_000, () => listRuns(runsDir(workspace)).every((r) => r.info.status === 'stopped'));
     });
   });
 });

@@ -18,6 +18,9 @@ export class SummaryView {
   private readonly bar = document.createElement('div');
   private readonly stop: ButtonControl;
   private readonly resume: ButtonControl;
+  /** A fork's line: the run and step it continues from, and the overlay of both. */
+  private readonly lineage = document.createElement('div');
+  private readonly lineageText = document.createElement('span');
   private readonly configPre = document.createElement('pre');
   private shownConfig: unknown = undefined;
   private factKeys = '';
@@ -44,12 +47,19 @@ export class SummaryView {
     this.bar.append(document.createElement('div'));
     this.facts.className = 'facts';
     this.error.className = 'run-error';
+    this.lineage.className = 'lineage';
+    this.lineage.id = 'lineage';
+    const compare = button('Compare with parent', () => {
+      const parent = this.run.info.parent;
+      if (parent) post({ type: 'compareRuns', runIds: [parent.runId, this.run.info.id] });
+    }, { secondary: true, title: 'Overlay this fork and the run it came from in a compare panel', id: 'compare-parent' });
+    this.lineage.append(this.lineageText, compare.el);
     this.error.setAttribute('role', 'alert');
     const cfg = collapsible('Config', configOpen, onConfigToggle);
     cfg.el.className = 'config';
     this.configPre.tabIndex = 0;
     cfg.body.append(this.configPre);
-    this.el.append(top, this.bar, this.facts, this.error, cfg.el);
+    this.el.append(top, this.bar, this.facts, this.lineage, this.error, cfg.el);
     this.update();
   }
 
@@ -113,6 +123,9 @@ export class SummaryView {
     this.bar.setAttribute('aria-label', `Training progress ${Math.round(frac * 100)}%`);
     (this.bar.firstElementChild as HTMLElement).style.width = `${frac * 100}%`;
 
+    this.lineage.hidden = !info.parent;
+    const lineage = info.parent ? `Fork of ${info.parent.runId} at step ${formatStep(info.parent.step)}` : '';
+    if (this.lineageText.textContent !== lineage) this.lineageText.textContent = lineage;
     this.error.hidden = !info.error;
     this.error.textContent = info.error ? `Failed${info.error.step ? ` at step ${info.error.step}` : ''}: ${info.error.message}` : '';
     this.stop.setDisabled(info.status !== 'running');

@@ -184,7 +184,11 @@ export class ForkRunCommand implements Command {
     }
     if (!(await confirmDataLocation(this.s, entry.info.configPath, config))) return;
     try {
-      this.s.launcher.start({ configPath: entry.info.configPath, runsDir: dirname(entry.dir), fork: { parentDir: entry.dir, step, sets } });
+      const session = this.s.launcher.start({ configPath: entry.info.configPath, runsDir: dirname(entry.dir), fork: { parentDir: entry.dir, step, sets } });
+      // The fork's folder is known once its trainer says so.
+      if (vscode.workspace.getConfiguration('ganStudio').get<boolean>('openDashboardOnTrain', true)) {
+        session.onDidStart(() => session.runDir && this.s.panels.openRun(session.runDir));
+      }
       this.s.ui.log.info(`[${entry.info.id}] forking at step ${step}${sets.length ? ` with ${sets.map((e) => `${e.pointer}=${e.value}`).join(', ')}` : ''}`);
     } catch (err) {
       void vscode.window.showErrorMessage(`GAN Studio: ${errorMessage(err)}`);

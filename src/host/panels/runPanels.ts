@@ -269,9 +269,17 @@ class RunPanel {
       case 'generate':
         this.onGenerate(this, msg);
         break;
-      case 'compareRuns':
+      case 'compareRuns': {
+        // A fork's dashboard overlays the fork and its parent, and nothing else.
+        const own = this.runDirs[0] ? this.ctx.runs.byDir(this.runDirs[0]) : undefined;
+        const parent = own?.info.parent;
+        if (this.kind === 'dashboard' && own && parent && msg.runIds.length === 2 && msg.runIds[0] === parent.runId && msg.runIds[1] === own.info.id) {
+          void vscode.commands.executeCommand('ganStudio.compareWithParent', own.dir);
+        } else this.ctx.log.warn(`[webview ${this.panel.title}] ignored 'compareRuns' for ${JSON.stringify(msg.runIds)}: a dashboard compares only its fork with the parent`);
+        break;
+      }
       case 'cancelSweep':
-        // The sweep panel's messages; a dashboard has no such buttons.
+        // The sweep panel's message; a dashboard has no such button.
         this.ctx.log.warn(`[webview ${this.panel.title}] ignored '${msg.type}', which a dashboard does not send`);
         break;
       case 'log':

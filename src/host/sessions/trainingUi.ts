@@ -58,6 +58,17 @@ export class TrainingUi implements vscode.Disposable {
     item.tooltip = `Training ${session.configPath}`;
     item.command = { title: 'Show Trainer Log', command: COMMAND_SHOW_LOG };
     item.show();
+    // Pause / Continue beside it, once the run exists: the game by hand from the status bar.
+    const play = vscode.window.createStatusBarItem(`ganStudio.training.${session.id}.play`, vscode.StatusBarAlignment.Left, 49);
+    play.name = 'GAN Studio Pause/Continue';
+    const renderPlay = () => {
+      const paused = session.paused;
+      play.text = paused ? '$(debug-continue)' : '$(debug-pause)';
+      play.tooltip = paused ? 'Continue training' : 'Pause training between steps (then step by hand from the palette or the dashboard)';
+      play.command = { title: paused ? 'Continue Training' : 'Pause Training', command: paused ? 'ganStudio.continueTraining' : 'ganStudio.pauseTraining', arguments: [session.runDir] };
+      if (session.state === 'running') play.show();
+      else play.hide();
+    };
 
     const render = () => {
       const p = session.progress;
@@ -86,6 +97,7 @@ export class TrainingUi implements vscode.Disposable {
     };
 
     subs.push(
+      session.onDidStart(() => renderPlay()),
       session.onDidStart((run) => {
         this.log.info(`${tag()} training ${run.name} on ${backendNote(run).detail.replace(/\n/g, '; ')}, run directory ${session.runDir}`);
         item.command = { title: 'Open Dashboard', command: COMMAND_OPEN_DASHBOARD, arguments: [session.runDir] };
@@ -96,9 +108,11 @@ export class TrainingUi implements vscode.Disposable {
         this.log.info(`${tag()} ${paused ? 'paused' : 'continues'} at step ${session.progress?.step ?? '?'}`);
         this.updateContext();
         render();
+        renderPlay();
       }),
       ...(this.alarms ? [this.alarms.onDidChange((c) => session.runDir && c.runDir === resolve(session.runDir) && render())] : []),
       session.onDidChangeState((s) => {
+        renderPlay();
         if (s === 'stopping') {
           this.log.info(`${tag()} stopping…`);
           item.text = `$(debug-stop) ${this.label(session)}: stopping…`;
@@ -142,6 +156,7 @@ export class TrainingUi implements vscode.Disposable {
     void session.ended.then((result) => {
       for (const d of subs) d.dispose();
       item.dispose();
+      play.dispose();
       this.reportEnd(session, result);
     });
   }
