@@ -88,6 +88,12 @@ describe('playing the game by hand (dashboard)', { skip }, () => {
       }
       const accent = await view.colorPixels('#losses .chart-overlay', c('charts-yellow'), 30);
       assert.ok(accent > 150, `edit markers drawn (${accent} px)`);
+      // The D-output history (drawn when scrolled to) marks them too.
+      const history = '#discriminator .chart-body[aria-label^="History"]';
+      await view.page.locator(history).scrollIntoViewIfNeeded();
+      await view.frames(4);
+      assert.ok(Number(await view.page.getAttribute(history, 'data-markers')) >= 4, 'the D-output history marks the events');
+      await view.page.locator('#losses').scrollIntoViewIfNeeded();
       const shot = await view.screenshot(`game-${theme}`);
       if (theme === 'dark') copyFileSync(shot, join(ROOT, '.test-artifacts/webview/game-readme.png'));
       assert.deepEqual(view.pageErrors, []);

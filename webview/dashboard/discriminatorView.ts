@@ -430,7 +430,9 @@ class HistoryChart implements Drawable {
     const ctx = this.overlay.begin();
     const hs = this.run().histograms;
     const step = this.link.step();
-    if (hs.length === 0 || step === null) return;
+    if (hs.length === 0) return;
+    this.drawMarkers(ctx, hs);
+    if (step === null) return;
     const p = palette();
     const i = recordAtStep(hs, step);
     const { l, r, t, b } = this.layout;
@@ -453,6 +455,43 @@ class HistoryChart implements Drawable {
       ctx.moveTo(l - 2, y);
       ctx.lineTo(l + w, y);
       ctx.stroke();
+    }
+  }
+
+  /**
+   * The run's events, as on every step chart: an edit is a solid accent line, a pause or a manual
+   * step a dotted one, at the snapshot of its step (a column of the heatmap; in the ridgeline, a
+   * tick at the left of its row, where the rows run by step from the top).
+   */
+  private drawMarkers(ctx: CanvasRenderingContext2D, hs: HistogramRecord[]): void {
+    const markers = this.link.markers?.() ?? [];
+    (this.target as HTMLElement).dataset.markers = String(markers.length);
+    if (markers.length === 0) return;
+    const p = palette();
+    const { l, r, t, b } = this.layout;
+    const w = this.surface.width - l - r;
+    const ht = this.surface.height - t - b;
+    const picks = this.mode === 'heatmap' ? [] : this.picks(hs);
+    for (const m of markers) {
+      const i = recordAtStep(hs, m.step);
+      ctx.save();
+      ctx.strokeStyle = m.kind === 'edit' ? withAlpha(p.accent, 0.9) : withAlpha(p.muted, 0.6);
+      ctx.lineWidth = m.kind === 'edit' ? 1.5 : 1;
+      ctx.setLineDash(m.kind === 'edit' ? [] : [2, 3]);
+      ctx.beginPath();
+      if (this.mode === 'heatmap') {
+        const x = Math.round(l + ((i + 0.5) / hs.length) * w) + 0.5;
+        ctx.moveTo(x, t);
+        ctx.lineTo(x, t + ht);
+      } else {
+        let k = picks.findIndex((pi) => pi >= i);
+        if (k < 0) k = picks.length - 1;
+        const y = Math.round(t + (picks.length > 1 ? (k * ht) / (picks.length - 1) : 0)) + 0.5;
+        ctx.moveTo(l - 8, y);
+        ctx.lineTo(l - 1, y);
+      }
+      ctx.stroke();
+      ctx.restore();
     }
   }
 }
