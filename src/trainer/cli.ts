@@ -23,18 +23,20 @@ import type { BackendChoice } from '../config/ganConfig';
 const EXIT_OK = 0;
 const EXIT_FAILED = 1;
 const EXIT_BAD_INPUT = 2;
+/** The schema's range of "seed" (an unsigned 32-bit integer). */
+const MAX_SEED = 4294967295;
 
 const HELP: Record<string, string> = {
   main: `gan-studio: train and inspect GANs described by a gan.json
 
 Usage:
-  gan-studio train <gan.json> [--steps N] [--runs-dir DIR] [--backend B] [--set /ptr=value ...]
+  gan-studio train <gan.json> [--steps N] [--seed N] [--runs-dir DIR] [--backend B] [--set /ptr=value ...]
   gan-studio train --resume <runDir> [--steps N]
   gan-studio fork <runDir> [--step N] [--set /ptr=value ...] [--steps N] [--runs-dir DIR]
   gan-studio sweep <gan.json> [--executor local|slurm] [--parallel N] [--runs-dir DIR] [--dry-run]
   gan-studio sweep --resume <sweepDir> | --cancel <sweepDir> [--trial N]
   gan-studio validate <gan.json>
-  gan-studio sample <runDir> --count N --out FILE [--checkpoint STEP] [--seed S]
+  gan-studio sample <runDir> --count N --out FILE [--checkpoint STEP] [--seed S] [--raw]
   gan-studio export <runDir> --out DIR [--checkpoint STEP] [--raw]
   gan-studio export-tb <runDir>
   gan-studio bench [--steps N] [--backends wasm,cpu]
@@ -52,6 +54,8 @@ step, saves a checkpoint and marks the run "stopped"; --resume continues it.
 
 Options:
   --steps N        train to step N (overrides training.steps; with --resume, the new total)
+  --seed N         the run's seed (overrides the config's "seed"; recorded in run.json and
+                   config.json): one gan.json, many seeds. Not with --resume
   --runs-dir DIR   where runs are written (default: .gan/runs under the current directory)
   --resume RUN     continue the run in directory RUN from its latest checkpoint
   --backend B      auto | tensorflow | wasm | cpu (overrides the config's backend)
@@ -93,7 +97,9 @@ Options:
   --count N          how many samples (default 64)
   --out FILE         output file (.png for images, .csv for vectors)
   --checkpoint STEP  use the checkpoint of that step (default: latest)
-  --seed S           seed of the latent vectors (default 0)`,
+  --seed S           seed of the latent vectors (default 0)
+  --raw              the generator as trained, not its moving average (EMA), for
+                     runs with training.ema; the same generator for runs without`,
   export: `gan-studio export <runDir> --out DIR [options]
 
 Writes a run's generator for use elsewhere: model.json and its weight files in
@@ -276,13 +282,20 @@ async function trainCommand(args: string[], internal: { fork?: boolean } = {}): 
       quiet: { type: 'boolean', short: 'q' },
       set: { type: 'string', multiple: true },
       'run-id': { type: 'string' },
+      seed: { type: 'string' },
     },
     'train',
   );
-  const overrides = parseSets(values.set as string[] | undefined);
+  let overrides = parseSets(values.set as string[] | undefined);
+  const seedText = values.seed as string | undefined;
+  if (seedText !== undefined) {
+    if (!/^\d{1,10}$/.test(seedText) || Number(seedText) > MAX_SEED) throw new UsageError(`--seed must be a whole number from 0 to ${MAX_SEED} (got "${printableText(seedText, 40)}")`);
+    if (overrides && '/seed' in overrides) throw new UsageError('--seed and --set /seed both set the seed; give one of them');
+    overrides = { ...overrides, '/seed': Number(seedText) };
+  }
   const runId = values['run-id'] as string | undefined;
   if (runId !== undefined && !/^[A-Za-z0-9._-]{1,200}$/.test(runId)) throw new UsageError(`--run-id must be a folder name of letters, digits, ".", "_" and "-" (got "${runId}")`);
-  if ((overrides || runId !== undefined) && values.resume) throw new UsageError('--set and --run-id start a new run; a resumed run keeps its own config.json');
+  if ((overrides || runId !== undefined) && values.resume) throw new UsageError('--set, --seed and --run-id start a new run; a resumed run keeps its own config.json');
   const resumeDir = values.resume as string | undefined;
   if (!resumeDir && positionals.length !== 1) throw new UsageError('train takes one gan.json, or --resume <runDir> (see "gan-studio train --help")');
   if (resumeDir && positionals.length > 0) throw new UsageError('give either a gan.json or --resume <runDir>, not both');
@@ -484,7 +497,7 @@ async function serveCommand(args: string[]): Promise<number> {
 async function sampleCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(
     args,
-    { count: { type: 'string' }, out: { type: 'string' }, checkpoint: { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string' } },
+    { count: { type: 'string' }, out: { type: 'string' }, checkpoint: { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string' }, raw: { type: 'boolean' } },
     'sample',
   );
   if (positionals.length !== 1) throw new UsageError('sample takes one run directory (see "gan-studio sample --help")');
@@ -501,10 +514,11 @@ async function sampleCommand(args: string[]): Promise<number> {
     seed: seedText === undefined ? 0 : Number(seedText),
     out: resolve(out),
     backend: (values.backend as BackendChoice | undefined) ?? 'auto',
+    raw: Boolean(values.raw),
   });
   mkdirSync(dirname(resolve(out)), { recursive: true });
   writeFileSync(resolve(out), result.content);
-  process.stdout.write(`${count} samples from step ${result.step} → ${out}\n`);
+  process.stdout.write(`${count} samples from step ${result.step}${result.ema ? ' (EMA generator)' : values.raw ? ' (raw generator)' : ''} → ${out}\n`);
   return EXIT_OK;
 }
 

@@ -8,7 +8,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import type { GanConfig, OptimizerConfig } from '../config/ganConfig';
 import { buildDiscriminator, buildGenerator, type DataShape } from './models';
 import { decisionThreshold, discriminatorLoss, displayedOutput, generatorLoss } from './losses';
-import type { Rng } from './rng';
+import { Rng } from './rng';
 import type { MetricRecord } from '../protocol/runFormat';
 
 /** What one step measures: the loss and D-output fields of a logged MetricRecord. */
@@ -191,6 +191,20 @@ async function settle<T>(remote: Promise<T>[], local: Part): Promise<T[]> {
   }
 }
 
+/** Seed of the throwaway stream the EMA generator's initialisers draw from (any fixed value). */
+const EMA_INIT_SEED = 0x5eed;
+
+/** Runs `fn` with Math.random drawing from `rng`, then puts Math.random back. */
+function withRandom<T>(rng: Rng, fn: () => T): T {
+  const random = Math.random;
+  Math.random = () => rng.next();
+  try {
+    return fn();
+  } finally {
+    Math.random = random;
+  }
+}
+
 export class Gan {
   readonly generator: tfl.Sequential;
   readonly discriminator: tfl.Sequential;
@@ -226,7 +240,10 @@ export class Gan {
     this.gOptimizer = makeOptimizer(config.training.generatorOptimizer);
     this.dOptimizer = makeOptimizer(config.training.discriminatorOptimizer);
     if (config.training.ema > 0 && !replica) {
-      this.emaGenerator = buildGenerator(config.generator, data);
+      // Its initial weights are overwritten at once, so the initialisers draw from a stream of
+      // their own: with Math.random (the training stream, rng.ts) they would shift every later
+      // batch, and EMA on and off at one seed would be different runs, not a paired comparison.
+      this.emaGenerator = withRandom(new Rng(EMA_INIT_SEED), () => buildGenerator(config.generator, data));
       this.emaGenerator.setWeights(this.generator.getWeights());
     }
   }

@@ -23,13 +23,18 @@ export interface RunGenerator {
   /** The checkpoint's step. */
   step: number;
   latentDim: number;
+  /** Whether this is the EMA generator (the run kept one, and raw was not asked for). */
+  ema: boolean;
   /** Latent vectors → samples in the data's units (pixels 0..255 for images). */
   generate: GenerateFn;
   dispose(): void;
 }
 
-/** Loads the generator of `step` (default: the latest checkpoint); the EMA generator when the run kept one. */
-export async function loadRunGenerator(runDir: string, step: number | undefined, backend: BackendChoice): Promise<RunGenerator> {
+/**
+ * Loads the generator of `step` (default: the latest checkpoint): the EMA generator when the run
+ * kept one, unless `raw` asks for the generator as trained.
+ */
+export async function loadRunGenerator(runDir: string, step: number | undefined, backend: BackendChoice, opts: { raw?: boolean } = {}): Promise<RunGenerator> {
   let info: RunInfo;
   let ckpt: { dir: string; step: number };
   let config: GanConfig;
@@ -43,7 +48,8 @@ export async function loadRunGenerator(runDir: string, step: number | undefined,
   const denormalize = outputMap(info, config);
   await initBackend(backend);
   const emaDir = join(ckpt.dir, 'generator-ema');
-  const model = await loadLayersModel(existsSync(emaDir) ? emaDir : join(ckpt.dir, 'generator'));
+  const ema = !opts.raw && existsSync(emaDir);
+  const model = await loadLayersModel(ema ? emaDir : join(ckpt.dir, 'generator'));
   const latentDim = config.generator.latentDim;
   const sampleShape = info.output?.shape ?? info.imageShape ?? [info.dataDim];
   return {
@@ -51,6 +57,7 @@ export async function loadRunGenerator(runDir: string, step: number | undefined,
     config,
     step: ckpt.step,
     latentDim,
+    ema,
     generate: (z, n) => {
       const out = tf.tidy(() => (model.predict(tf.tensor2d(z, [n, latentDim])) as tf.Tensor).dataSync() as Float32Array);
       return { data: Array.from(denormalize(out)), shape: [n, ...sampleShape] };
