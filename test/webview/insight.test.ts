@@ -170,7 +170,11 @@ describe('quality, alarms and latent explorer webview', { skip }, () => {
       const c = (name: string): [number, number, number] => hexToRgb(themeColor(theme, name));
       assert.ok((await view.colorPixels('#quality-fcd .chart-plot', c('charts-purple'))) > 50, 'FCD drawn');
       assert.ok((await view.colorPixels('#quality-fcd .chart-plot', c('charts-green'))) > 20, 'FCD floor drawn');
-      assert.ok((await view.colorPixels('#quality-pr .chart-plot', c('charts-purple'))) > 30, 'precision drawn');
+      // Where precision and recall are equal (both 0 this early in some runs), recall is drawn over
+      // precision: the line seen is recall's. Either way it must be drawn, also at 0 on the edge.
+      const coincide = q.every((r) => r.precision === r.recall);
+      const shown = coincide ? c('charts-blue') : c('charts-purple');
+      assert.ok((await view.colorPixels('#quality-pr .chart-plot', shown)) > 30, `precision drawn${coincide ? ' (under recall, which equals it)' : ''}`);
       const missingOf = (classes: number[]): string => {
         const total = classes.reduce((a, b) => a + b, 0);
         return classes.map((n, i) => (n < 0.01 * total ? i : -1)).filter((i) => i >= 0).join(',');

@@ -189,6 +189,12 @@ export class LineChart implements Drawable {
         : this.opts.fixedY
       : yRange(this.mins, this.maxs, m, this.opts.robust !== false);
     if (!(y1 > y0)) [y0, y1] = [0, 1];
+    if (this.opts.fixedY) {
+      // A value at a fixed bound (a precision of 0, a share of 1) is a line on the plot's edge,
+      // where the clip cut it in half: a little room either side keeps it whole.
+      const pad = 0.03 * (y1 - y0);
+      [y0, y1] = [y0 - pad, y1 + pad];
+    }
     const yn = Math.max(4, Math.floor(h / 30));
     if (!this.opts.fixedY) [y0, y1] = log ? (y1 - y0 >= 1 ? [Math.floor(y0), Math.ceil(y1)] : [y0, y1]) : snapDomain(y0, y1, yn);
     this.view = { x0, x1, y0, y1, w, h };
