@@ -39,6 +39,7 @@ Usage:
   gan-studio sample <runDir> --count N --out FILE [--checkpoint STEP] [--seed S] [--raw]
   gan-studio export <runDir> --out DIR [--checkpoint STEP] [--raw]
   gan-studio export-tb <runDir>
+  gan-studio eval <gan.json> [--seeds N|S1,S2,...] [--steps N] [--parallel N] [--runs-dir DIR]
   gan-studio bench [--steps N] [--backends wasm,cpu]
   gan-studio backends [--json]
 
@@ -160,6 +161,25 @@ Says which TensorFlow.js backends load on this machine and why the others do
 not, and where the trainer looks for the native one (@tensorflow/tfjs-node): the
 folders in GAN_STUDIO_NATIVE_PATHS, the current folder, then beside the trainer.
 --json prints the same as one JSON object (used by the extension).`,
+  eval: `gan-studio eval <gan.json> [options]
+
+The 2-D mixture benchmark of the VEEGAN and PacGAN papers, for a gan.json with
+ring or grid data: trains it once per seed (as many at a time as the cores
+allow), draws 2500 samples from each run's generator (the EMA one when
+training.ema is on), and prints per seed the modes covered and the share of
+high-quality samples, then the mean, the worst seed and the papers' rows. A
+sample is high quality when it lies within 3 std of its nearest mode; a mode is
+covered when at least one high-quality sample is nearest to it (the trainer's
+own quality log asks for 1 % of the samples). The runs and eval.json (every
+number printed) go to the runs folder. Exit 1 when a seed's run failed.
+
+Options:
+  --seeds N|LIST   N seeds (1..N, default 5) or a comma-separated list: 3,77,4096
+  --steps N        train each seed to step N (default: training.steps)
+  --samples N      samples per run (default 2500, the papers' count)
+  --parallel N     at most N runs at once (default: the number of cores)
+  --runs-dir DIR   where the runs go (default: .gan/eval/eval-<date>-<time>)
+  --backend B      auto | tensorflow | wasm | cpu`,
   bench: `gan-studio bench [--steps N] [--backends wasm,cpu,tensorflow]
 
 Measures ms/step of the reference DCGAN (MNIST 28x28, batch 64) and the ring MLP
@@ -216,6 +236,8 @@ async function main(argv: string[]): Promise<number> {
       return trialCommand(rest);
     case 'backends':
       return backendsCommand(rest);
+    case 'eval':
+      return (await import('./evalCommand')).evalCommand(rest, __filename, (message) => new UsageError(message));
     case 'export':
       return (await import('./exportGenerator')).exportCommand(rest);
     case 'export-tb':

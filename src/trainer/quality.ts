@@ -119,3 +119,13 @@ export function meanPairwiseDistance(x: ArrayLike<number>, dim: number, maxPairs
   }
   return sum / pairs;
 }
+
+/**
+ * The 2-D mixture benchmark of VEEGAN (Srivastava et al. 2017) and PacGAN (Lin et al. 2018): a
+ * sample is high quality when it lies within 3 std of its nearest mode, and a mode is covered when
+ * at least one high-quality sample is nearest to it. This is looser than modeCoverage's 1 % share,
+ * which the trainer's own quality log uses; published tables use this one.
+ */
+export function mixtureBenchmark(points: ArrayLike<number>, modes: [number, number][], std: number): ModeCoverage {
+  return modeCoverage(points, modes, std, 3, Number.MIN_VALUE);
+}
