@@ -16,7 +16,8 @@ import {
   type ValidateOptions,
   serializeResolvedConfig,
 } from '../../src/config/validateConfig';
-import type { GanConfig, GanJson } from '../../src/config/ganConfig';
+import type { GanConfig, GanJson, ToyData } from '../../src/config/ganConfig';
+import { toyModes } from '../../src/trainer/data/toy2d';
 import { MAX_NESTING, tooDeepInText, tooDeepValue } from '../../src/config/nesting';
 import { valueAt, withValueAt } from '../../src/config/pointers';
 import { printableText, quote } from '../../src/config/quote';
@@ -346,12 +347,28 @@ test('every property in the schema has a description', () => {
 });
 
 test('the shipped examples validate without problems', () => {
-  for (const name of ['ring', 'grid', 'mnist']) {
+  for (const name of ['ring', 'grid', 'mnist', 'ring-benchmark', 'grid-benchmark']) {
     const text = readFileSync(join(ROOT, 'examples', name, 'gan.json'), 'utf8');
     const r = validateConfigText(text, { fileExists: () => 'file' });
     assert.deepEqual(r.problems, [], name);
     assert.ok(r.config, name);
   }
+});
+
+test("the benchmark recipes train on exactly the VEEGAN/PacGAN mixtures", () => {
+  const dataOf = (name: string) => validateConfigText(readFileSync(join(ROOT, 'examples', name, 'gan.json'), 'utf8')).config!.data as ToyData;
+  const close = (a: [number, number][], b: [number, number][]) => a.length === b.length && a.every(([x, y], i) => Math.abs(x - b[i][0]) < 1e-12 && Math.abs(y - b[i][1]) < 1e-12);
+  // Ring: 8 Gaussians on a circle of radius 1, std 0.01.
+  const ring = dataOf('ring-benchmark');
+  assert.equal(ring.type, 'ring');
+  assert.equal(ring.noise, 0.01);
+  assert.ok(close(toyModes(ring), Array.from({ length: 8 }, (_, i): [number, number] => [Math.cos((2 * Math.PI * i) / 8), Math.sin((2 * Math.PI * i) / 8)])));
+  // Grid: 25 Gaussians at {−4, −2, 0, 2, 4}², std 0.05.
+  const grid = dataOf('grid-benchmark');
+  assert.equal(grid.type, 'grid');
+  assert.equal(grid.noise, 0.05);
+  const axis = [-4, -2, 0, 2, 4];
+  assert.ok(close(toyModes(grid), axis.flatMap((x) => axis.map((y): [number, number] => [x, y]))));
 });
 
 // ------------------------------------------------------------------------------------------
