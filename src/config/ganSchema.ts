@@ -720,6 +720,14 @@ export const ganSchema = {
           "maximum": 1000,
           "default": 10,
           "description": "wasserstein-gp: weight λ of the gradient penalty."
+        },
+        "r1": {
+          "type": "number",
+          "minimum": 0,
+          "maximum": 1000,
+          "default": 0,
+          "description": "Weight γ of the R1 penalty: D's loss gains γ/2 · E‖∇ₓD(x)‖² on the real batch. 0 turns it off.",
+          "markdownDescription": "Weight γ of the **R1 penalty** (Mescheder et al., 2018): D's loss gains γ/2 · E‖∇ₓD(x)‖² on the real batch, taken on D's raw output (logit or score). It stops D from being steep where the data is, so that near the equilibrium D flattens and G settles on the data instead of circling it. Works with every loss. 0 turns it off; 0.1–10 is usual."
         }
       }
     },
@@ -772,6 +780,43 @@ export const ganSchema = {
           "exclusiveMaximum": 1,
           "default": 0,
           "description": "Decay of an exponential moving average of G's weights (e.g. 0.999). Samples then come from the average. 0 turns it off."
+        },
+        "learningRateSchedule": {
+          "type": "object",
+          "additionalProperties": false,
+          "default": {},
+          "description": "How both learning rates change over the run: a multiplier on each optimizer's learningRate.",
+          "markdownDescription": "How both learning rates change over the run: a multiplier on each optimizer's `learningRate` (and on a live edit of it). It is 1 until the fraction `decayFrom` of `training.steps`, then falls to `final` at the last step, along a straight line (`linear`) or a half cosine (`cosine`). A rate that decays at the end lets G settle on the modes instead of circling them. The multiplier depends only on the step, so a resumed or forked run follows it exactly.",
+          "properties": {
+            "type": {
+              "enum": [
+                "constant",
+                "linear",
+                "cosine"
+              ],
+              "default": "constant",
+              "description": "The shape of the decay.",
+              "markdownEnumDescriptions": [
+                "No change: the learning rates stay as set.",
+                "A straight line from 1 at `decayFrom` to `final` at the last step.",
+                "A half cosine from 1 at `decayFrom` to `final` at the last step: gentle at both ends."
+              ]
+            },
+            "decayFrom": {
+              "type": "number",
+              "minimum": 0,
+              "exclusiveMaximum": 1,
+              "default": 0,
+              "description": "The fraction of training.steps after which the decay starts (0: from the first step)."
+            },
+            "final": {
+              "type": "number",
+              "minimum": 0,
+              "maximum": 1,
+              "default": 0,
+              "description": "The multiplier at the last step (0: the learning rates end at 0)."
+            }
+          }
         },
         "workers": {
           "oneOf": [

@@ -636,6 +636,12 @@ function semanticProblems(c: GanConfig, raw: GanJson, options: ValidateOptions):
   if (raw.loss?.gradientPenalty !== undefined && c.loss.type !== 'wasserstein-gp') {
     warn('/loss/gradientPenalty', `is only used by the wasserstein-gp loss; it has no effect with "${c.loss.type}"`);
   }
+  const schedule = raw.training?.learningRateSchedule;
+  if (c.training.learningRateSchedule.type === 'constant') {
+    for (const key of ['decayFrom', 'final'] as const) {
+      if (schedule?.[key] !== undefined) warn(`/training/learningRateSchedule/${key}`, 'has no effect with the "constant" schedule; set "type" to "linear" or "cosine"');
+    }
+  }
   if (c.training.labelSmoothing > 0 && critic) {
     warn('/training/labelSmoothing', `has no effect with the ${c.loss.type} loss, which has no labels`);
   }

@@ -168,7 +168,7 @@ export const metricRecord = v.object({
   /** D's loss on the real batch and on the fake batch (the two terms of dLoss). */
   dLossReal: measure,
   dLossFake: measure,
-  /** Gradient penalty term (wasserstein-gp only), already multiplied by its weight. */
+  /** The penalty term of D's loss (wasserstein-gp's and R1's, summed), already multiplied by its weight. */
   gradientPenalty: v.optional(measure),
   /** Mean D output on real and fake data: a probability, or the critic's score for Wasserstein. */
   dReal: measure,
@@ -338,6 +338,7 @@ export const EDITABLE_POINTERS = [
   '/training/dStepsPerGStep',
   '/training/labelSmoothing',
   '/loss/gradientPenalty',
+  '/loss/r1',
 ] as const;
 export const editablePointer = v.picklist(EDITABLE_POINTERS);
 export type EditablePointer = v.InferOutput<typeof editablePointer>;

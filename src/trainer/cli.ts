@@ -79,7 +79,7 @@ Options:
   --set /ptr=value change a setting at the fork step (repeatable): the learning
                    rates and Adam betas under /training/generatorOptimizer and
                    /training/discriminatorOptimizer, /training/dStepsPerGStep,
-                   /training/labelSmoothing, /loss/gradientPenalty
+                   /training/labelSmoothing, /loss/gradientPenalty, /loss/r1
   --steps N        train the fork to step N (default: the parent's total)
   --runs-dir DIR   where the fork's folder goes (default: beside the parent)
   --backend B      auto | tensorflow | wasm | cpu

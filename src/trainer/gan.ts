@@ -82,17 +82,34 @@ function makeOptimizer(o: OptimizerConfig): tf.Optimizer {
 }
 
 /**
- * Sets an optimizer's hyperparameters in place, keeping its slots. tfjs reads Adam's and RMSProp's
- * as plain fields at each update; SGD and momentum keep the rate as a tensor behind setters.
+ * Sets an optimizer's hyperparameters in place, keeping its slots: its learning rate is the
+ * config's times `scale` (the schedule's multiplier). tfjs reads Adam's and RMSProp's as plain
+ * fields at each update; SGD and momentum keep the rate as a tensor behind setters.
  */
-function retune(opt: tf.Optimizer, o: OptimizerConfig): void {
+function retune(opt: tf.Optimizer, o: OptimizerConfig, scale: number): void {
   const fields = opt as unknown as Record<string, unknown> & { setLearningRate?: (lr: number) => void; setMomentum?: (m: number) => void };
-  if (typeof fields.setLearningRate === 'function') fields.setLearningRate(o.learningRate);
-  else fields.learningRate = o.learningRate;
+  const lr = o.learningRate * scale;
+  if (typeof fields.setLearningRate === 'function') fields.setLearningRate(lr);
+  else fields.learningRate = lr;
   if (o.type === 'adam') {
     fields.beta1 = o.beta1;
     fields.beta2 = o.beta2;
   }
+}
+
+/**
+ * The multiplier of both learning rates (training.learningRateSchedule) for the update that follows
+ * `done` completed steps of `steps`: 1 until the fraction `decayFrom`, then down to `final` at the
+ * last step. A function of the step alone, so a resumed run follows it exactly.
+ */
+export function learningRateScale(schedule: GanConfig['training']['learningRateSchedule'], done: number, steps: number): number {
+  if (schedule.type === 'constant') return 1;
+  const progress = Math.min(1, Math.max(0, done / steps));
+  if (progress <= schedule.decayFrom) return 1;
+  // 0 at decayFrom, 1 at the last step's update (done = steps − 1 is as far as an update starts).
+  const t = Math.min(1, (progress - schedule.decayFrom) / Math.max(1e-12, (steps - 1) / steps - schedule.decayFrom));
+  const fall = schedule.type === 'linear' ? t : (1 - Math.cos(Math.PI * t)) / 2;
+  return 1 - (1 - schedule.final) * fall;
 }
 
 function trainableVars(model: tfl.LayersModel): tf.Variable[] {
@@ -220,6 +237,8 @@ export class Gan {
   readonly layerNames: { generator: string[]; discriminator: string[] };
   private readonly peers: ReplicaPeer[] = [];
   private settings: GanConfig;
+  /** The learning-rate schedule's multiplier now in the optimizers. */
+  private lrScale = 1;
 
   /** `replica`: a worker's copy, which only computes gradients (no EMA generator). */
   constructor(
@@ -260,9 +279,29 @@ export class Gan {
    */
   setConfig(config: GanConfig): void {
     this.settings = config;
-    retune(this.gOptimizer, config.training.generatorOptimizer);
-    retune(this.dOptimizer, config.training.discriminatorOptimizer);
+    this.retuneBoth();
     for (const p of this.peers) p.setConfig(config);
+  }
+
+  /**
+   * Tells the GAN how many training steps are done, before its next update: the learning-rate
+   * schedule's multiplier follows.
+   */
+  setProgress(done: number): void {
+    const scale = learningRateScale(this.settings.training.learningRateSchedule, done, this.settings.training.steps);
+    if (scale === this.lrScale) return;
+    this.lrScale = scale;
+    this.retuneBoth();
+  }
+
+  /** The learning-rate schedule's multiplier in effect. */
+  get learningRateScale(): number {
+    return this.lrScale;
+  }
+
+  private retuneBoth(): void {
+    retune(this.gOptimizer, this.settings.training.generatorOptimizer, this.lrScale);
+    retune(this.dOptimizer, this.settings.training.discriminatorOptimizer, this.lrScale);
   }
 
   get batchShape(): number[] {
@@ -417,11 +456,11 @@ export class Gan {
         const f = this.discriminator.apply(fake, { training: true }) as tf.Tensor;
         const t = discriminatorLoss(loss.type, r, f, training.labelSmoothing);
         let total = tf.add<tf.Scalar>(t.real, t.fake);
+        // The penalties: WGAN-GP's on interpolates and R1 on the real batch, summed as one term.
         let gp: tf.Scalar | undefined;
-        if (loss.type === 'wasserstein-gp') {
-          gp = this.gradientPenalty(real, fake, n);
-          total = tf.add<tf.Scalar>(total, gp);
-        }
+        if (loss.type === 'wasserstein-gp') gp = this.gradientPenalty(real, fake, n);
+        if (loss.r1 > 0) gp = gp ? tf.add<tf.Scalar>(gp, this.r1Penalty(real)) : this.r1Penalty(real);
+        if (gp) total = tf.add<tf.Scalar>(total, gp);
         rOut = tf.keep(r);
         fOut = tf.keep(f);
         terms = { real: tf.keep(t.real), fake: tf.keep(t.fake), ...(gp ? { gp: tf.keep(gp) } : {}) };
@@ -511,6 +550,13 @@ export class Gan {
     const axes = g.shape.slice(1).map((_, i) => i + 1);
     const norm = tf.sqrt(tf.add(tf.sum(tf.square(g), axes), 1e-12));
     return tf.mul<tf.Scalar>(tf.mean(tf.square(tf.sub(norm, 1))), this.config.loss.gradientPenalty);
+  }
+
+  /** γ/2 · E‖∇ₓD(x)‖² on the real batch, on D's raw output (R1, Mescheder et al. 2018). */
+  private r1Penalty(real: tf.Tensor): tf.Scalar {
+    const g = tf.grad((x: tf.Tensor) => tf.sum(this.discriminator.apply(x, { training: true }) as tf.Tensor))(real);
+    const axes = g.shape.slice(1).map((_, i) => i + 1);
+    return tf.mul<tf.Scalar>(tf.mean(tf.sum(tf.square(g), axes)), this.config.loss.r1 / 2);
   }
 
   private updateEma(): void {

@@ -493,6 +493,7 @@ class TrainingLoop {
       const isLast = next === total;
       const wantHist = next % logging.histogramsEvery === 0 || isLast || between === 'step';
       const wantMetrics = next % logging.metricsEvery === 0 || isLast || between === 'step';
+      this.gan.setProgress(step);
       const t0 = performance.now();
       const result = await this.gan.step(() => this.data.batch(training.batchSize, this.rng), this.rng, wantHist, wantMetrics);
       const dt = performance.now() - t0;
@@ -622,6 +623,7 @@ class TrainingLoop {
    */
   private async manualUpdate(kind: 'dStep' | 'gStep', source: EventSource, replayed?: RunEvent): Promise<TrainOutcome | undefined> {
     const batch = () => this.data.batch(this.config.training.batchSize, this.rng);
+    this.gan.setProgress(this.done);
     let measured: { dLoss: number; dReal: number; dFake: number } | { gLoss: number };
     if (kind === 'dStep') {
       const d = (await this.gan.dUpdate(batch, this.rng, false, false)).stats!;

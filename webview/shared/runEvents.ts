@@ -26,6 +26,7 @@ const LABELS: Record<EditablePointer, string> = {
   '/training/dStepsPerGStep': 'D steps per G step',
   '/training/labelSmoothing': 'label smoothing',
   '/loss/gradientPenalty': 'gradient penalty weight',
+  '/loss/r1': 'R1 penalty weight',
 };
 
 export function pointerLabel(pointer: EditablePointer): string {
