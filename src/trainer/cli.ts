@@ -164,21 +164,23 @@ folders in GAN_STUDIO_NATIVE_PATHS, the current folder, then beside the trainer.
   eval: `gan-studio eval <gan.json> [options]
 
 The 2-D mixture benchmark of the VEEGAN and PacGAN papers, for a gan.json with
-ring or grid data: trains it once per seed (as many at a time as the cores
-allow), draws 2500 samples from each run's generator (the EMA one when
-training.ema is on), and prints per seed the modes covered and the share of
-high-quality samples, then the mean, the worst seed and the papers' rows. A
-sample is high quality when it lies within 3 std of its nearest mode; a mode is
-covered when at least one high-quality sample is nearest to it (the trainer's
-own quality log asks for 1 % of the samples). The runs and eval.json (every
-number printed) go to the runs folder. Exit 1 when a seed's run failed.
+ring or grid data: trains it once per seed as a sweep over /seed (as many at a
+time as the cores allow), draws 2500 samples from each run's generator (the EMA
+one when training.ema is on), and prints per seed the modes covered and the
+share of high-quality samples, then the mean, the worst seed and the papers'
+rows. A sample is high quality when it lies within 3 std of its nearest mode; a
+mode is covered when at least one high-quality sample is nearest to it (the
+trainer's own quality log asks for 1 % of the samples). The sweep folder
+(<runs-dir>/<name>-eval-<date>-<time>/, shown in VS Code's Runs view like any
+sweep) holds the runs and eval.json, every number printed; the last line names
+it. Ctrl+C stops the seeds, checkpointed. Exit 1 when a seed's run failed.
 
 Options:
   --seeds N|LIST   N seeds (1..N, default 5) or a comma-separated list: 3,77,4096
   --steps N        train each seed to step N (default: training.steps)
   --samples N      samples per run (default 2500, the papers' count)
   --parallel N     at most N runs at once (default: the number of cores)
-  --runs-dir DIR   where the runs go (default: .gan/eval/eval-<date>-<time>)
+  --runs-dir DIR   where the sweep folder goes (default: .gan/runs)
   --backend B      auto | tensorflow | wasm | cpu`,
   bench: `gan-studio bench [--steps N] [--backends wasm,cpu,tensorflow]
 

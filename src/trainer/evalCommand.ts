@@ -1,23 +1,29 @@
 /**
  * `gan-studio eval <gan.json> --seeds N`: the 2-D mixture benchmark of the VEEGAN and PacGAN
- * papers run on one gan.json. It trains the config once per seed (child `train` processes, as
- * many at a time as there are cores), draws 2500 samples from each run's generator (the EMA one
- * when the run has it), and prints the modes covered and the share of high-quality samples per
- * seed, their mean and the worst seed, beside the published rows.
+ * papers run on one gan.json. The seeds are a sweep over /seed (a sweep folder in the runs
+ * folder, run by the local executor, as many at a time as there are cores), so they show in the
+ * Runs view and the sweep panel like any sweep. From each trial's generator (the EMA one when the
+ * run has it) it draws 2500 samples and prints the modes covered and the share of high-quality
+ * samples per seed, their mean and the worst seed, beside the published rows.
  */
-import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatDuration } from '../analysis/progress';
 import { isToyData, type BackendChoice } from '../config/ganConfig';
+import { SWEEP_FORMAT_VERSION, type SweepFile, type SweepTrial } from '../protocol/sweepFormat';
 import { readRunInfo } from '../runDir/runReader';
+import { slug } from '../runDir/runWriter';
+import { trialRunId, writeSweep } from '../runDir/sweepDir';
 import { toyModes } from './data/toy2d';
 import { InputError } from './inputError';
 import { mixtureBenchmark } from './quality';
 import { Rng } from './rng';
 import { loadRunGenerator } from './runGenerator';
+import { LocalExecutor } from './sweep/localExecutor';
+import { runSweep } from './sweep/sweepRunner';
 import { loadConfig } from './trainer';
 
 /** Samples per run in the papers' protocol. */
@@ -52,6 +58,8 @@ export interface SeedResult {
 
 export interface EvalSummary {
   config: string;
+  /** The sweep folder that holds the seeds' runs (and eval.json). */
+  sweepDir: string;
   data: string;
   steps: number;
   samples: number;
@@ -68,11 +76,14 @@ export interface EvalOptions {
   steps?: number;
   samples: number;
   parallel: number;
+  /** The runs folder the eval's sweep folder goes in. */
   runsDir: string;
   backend?: BackendChoice;
   /** The CLI bundle that trains each seed. */
   cliPath: string;
   print: (line: string) => void;
+  /** Ctrl+C: the seeds stop, checkpointed, and the eval ends with what it has. */
+  shouldStop?: () => boolean;
 }
 
 /** `--seeds`: a count N (seeds 1..N) or a comma-separated list of seeds. */
@@ -87,7 +98,8 @@ export function parseSeeds(text: string): number[] | undefined {
 }
 
 export async function evaluate(opts: EvalOptions): Promise<EvalSummary> {
-  const config = loadConfig(resolve(opts.configPath), opts.configPath);
+  const configPath = resolve(opts.configPath);
+  const config = loadConfig(configPath, opts.configPath);
   const data = config.data;
   if (!isToyData(data) || toyModes(data).length === 0) {
     throw new InputError(`${opts.configPath}: /data/type is "${data.type}"; eval measures the 2-D mixtures (ring or grid), whose modes it knows`);
@@ -95,51 +107,117 @@ export async function evaluate(opts: EvalOptions): Promise<EvalSummary> {
   const modes = toyModes(data);
   const steps = opts.steps ?? config.training.steps;
   const generator = config.training.ema > 0 ? 'EMA' : 'raw';
-  mkdirSync(opts.runsDir, { recursive: true });
+  const sweep = createEvalSweep(opts, configPath, config.name);
+  const sweepDir = join(opts.runsDir, sweep.id);
   opts.print(
     `${config.name}: ${data.type} of ${modes.length} modes (std ${data.noise}), ${opts.seeds.length} seeds × ${steps} steps, ${opts.samples} samples from the ${generator} generator, ${opts.parallel} at a time`,
   );
-  opts.print(`runs: ${relative(process.cwd(), opts.runsDir) || opts.runsDir}`);
-  const results = new Array<SeedResult>(opts.seeds.length);
+  opts.print(`sweep: ${relative(process.cwd(), sweepDir) || sweepDir}`);
+  const results = new Array<SeedResult | undefined>(opts.seeds.length);
+  // One measurement at a time, as each seed ends: loading a generator sets up tfjs's backend,
+  // which must not happen twice at once.
   let measuring: Promise<unknown> = Promise.resolve();
-  let next = 0;
-  const worker = async () => {
-    while (next < opts.seeds.length) {
-      const i = next++;
-      const seed = opts.seeds[i];
-      const trained = await trainSeed(opts, seed, steps);
-      const r: SeedResult = { seed, runDir: trained.runDir, wallMs: trained.wallMs };
-      if (trained.error) r.error = trained.error;
-      else {
-        // One measurement at a time: loading a generator sets up tfjs's backend, which must not
-        // happen twice at once.
-        const measured = measuring.then(() => measure(trained.runDir, opts, modes, data.noise));
-        measuring = measured.then(() => undefined, () => undefined);
-        Object.assign(r, await measured);
-      }
-      results[i] = r;
+  const settle = (trial: SweepTrial) => {
+    const i = trial.index;
+    if (results[i] || trial.status === 'pending' || trial.status === 'running') return;
+    const runDir = join(sweepDir, trial.runId);
+    const r: SeedResult = { seed: opts.seeds[i], runDir, wallMs: wallMs(runDir) };
+    results[i] = r;
+    const measured = measuring.then(async () => {
+      if (trial.status === 'completed') Object.assign(r, await measure(runDir, opts, modes, data.noise));
+      else r.error = trialError(sweepDir, trial);
       opts.print(seedLine(r, modes.length));
-    }
+    });
+    measuring = measured.then(
+      () => undefined,
+      (err: unknown) => {
+        r.error = `could not measure: ${err instanceof Error ? err.message : String(err)}`;
+        opts.print(seedLine(r, modes.length));
+      },
+    );
   };
-  await Promise.all(Array.from({ length: Math.min(opts.parallel, opts.seeds.length) }, worker));
+  const outcome = await runSweep({
+    sweepDir,
+    executor: new LocalExecutor({ sweepDir, cliPath: opts.cliPath, parallel: opts.parallel }),
+    shouldStop: opts.shouldStop ?? (() => false),
+    pollMs: 500,
+    onChange: (s) => s.trials.forEach(settle),
+  });
+  outcome.sweep.trials.forEach(settle);
+  await measuring;
 
   // A failed seed counts as no modes and no high-quality samples: the mean must not hide it.
-  const mean = (f: (r: SeedResult) => number) => results.reduce((a, r) => a + f(r), 0) / results.length;
-  const worst = results.reduce((w, r) => ((r.modes ?? -1) < (w.modes ?? -1) || ((r.modes ?? -1) === (w.modes ?? -1) && (r.hq ?? -1) < (w.hq ?? -1)) ? r : w));
+  const done = results.map((r, i) => r ?? { seed: opts.seeds[i], runDir: join(sweepDir, outcome.sweep.trials[i].runId), wallMs: 0, error: 'did not run' });
+  const mean = (f: (r: SeedResult) => number) => done.reduce((a, r) => a + f(r), 0) / done.length;
+  const worst = done.reduce((w, r) => ((r.modes ?? -1) < (w.modes ?? -1) || ((r.modes ?? -1) === (w.modes ?? -1) && (r.hq ?? -1) < (w.hq ?? -1)) ? r : w));
   const summary: EvalSummary = {
     config: opts.configPath,
+    sweepDir,
     data: data.type,
     steps,
     samples: opts.samples,
     generator,
-    seeds: results,
+    seeds: done,
     meanModes: mean((r) => r.modes ?? 0),
     meanHq: mean((r) => r.hq ?? 0),
     worst,
   };
   for (const line of table(summary, modes.length, data.type === 'ring' || data.type === 'grid' ? data.type : undefined)) opts.print(line);
-  writeFileSync(join(opts.runsDir, 'eval.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  writeFileSync(join(sweepDir, 'eval.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  opts.print(relative(process.cwd(), sweepDir) || sweepDir);
   return summary;
+}
+
+/**
+ * The eval's sweep folder: one trial per seed, each overriding /seed (and /training/steps and
+ * /backend when given), in a new folder named after the config and the time.
+ */
+function createEvalSweep(opts: EvalOptions, configPath: string, name: string): SweepFile {
+  const now = new Date();
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  const id = `${slug(name)}-eval-${stamp}`;
+  const sweepDir = join(opts.runsDir, id);
+  if (existsSync(sweepDir)) throw new InputError(`${sweepDir} exists already; wait a second or pick another --runs-dir`);
+  mkdirSync(sweepDir, { recursive: true });
+  const fixed: Record<string, unknown> = { ...(opts.steps !== undefined ? { '/training/steps': opts.steps } : {}), ...(opts.backend ? { '/backend': opts.backend } : {}) };
+  const sweep: SweepFile = {
+    formatVersion: SWEEP_FORMAT_VERSION,
+    id,
+    name,
+    configPath,
+    configHash: createHash('sha256').update(readFileSync(configPath)).digest('hex'),
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+    method: 'grid',
+    parameters: ['/seed', ...Object.keys(fixed)],
+    executor: { kind: 'local', parallel: opts.parallel },
+    status: 'running',
+    trials: opts.seeds.map((seed, index) => ({ index, overrides: { '/seed': seed, ...fixed }, runId: trialRunId(id, index), status: 'pending' })),
+  };
+  return writeSweep(sweepDir, sweep);
+}
+
+/** Wall time of a trial's training, from its run.json (0 when it never started). */
+function wallMs(runDir: string): number {
+  try {
+    const info = readRunInfo(runDir);
+    return info.endedAt ? Date.parse(info.endedAt) - Date.parse(info.createdAt) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Why a trial did not complete: its run's error, else the last line of its log. */
+function trialError(sweepDir: string, trial: SweepTrial): string {
+  try {
+    const info = readRunInfo(join(sweepDir, trial.runId));
+    if (info.error) return info.error.message;
+    return `the run ${info.status}`;
+  } catch {
+    const log = join(sweepDir, 'logs', `${trial.runId}.log`);
+    const last = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').pop() : undefined;
+    return last || `${trial.status} before its run started`;
+  }
 }
 
 /** Modes covered and the high-quality share of `samples` points from a run's latest checkpoint. */
@@ -155,25 +233,6 @@ async function measure(runDir: string, opts: EvalOptions, modes: [number, number
   } finally {
     g.dispose();
   }
-}
-
-/** Trains one seed in a child process (so that seeds use separate cores); never throws for a failed run. */
-function trainSeed(opts: EvalOptions, seed: number, steps: number): Promise<{ runDir: string; wallMs: number; error?: string }> {
-  const runId = `seed-${seed}`;
-  const runDir = join(opts.runsDir, runId);
-  const args = [opts.cliPath, 'train', opts.configPath, '--seed', String(seed), '--steps', String(steps), '--runs-dir', opts.runsDir, '--run-id', runId, '-q'];
-  if (opts.backend) args.push('--backend', opts.backend);
-  const t0 = performance.now();
-  return new Promise((done) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => {
-      const wallMs = performance.now() - t0;
-      if (code === 0 && existsSync(runDir) && readRunInfo(runDir).status === 'completed') done({ runDir, wallMs });
-      else done({ runDir, wallMs, error: stderr.trim().split('\n').pop() || `train exited with code ${code}` });
-    });
-  });
 }
 
 function percent(x: number): string {
@@ -222,17 +281,20 @@ export async function evalCommand(args: string[], cliPath: string, usage: (messa
   const backend = values.backend;
   if (backend !== undefined && !['auto', 'tensorflow', 'wasm', 'cpu'].includes(backend)) throw usage(`--backend must be one of auto, tensorflow, wasm, cpu (got "${backend}")`);
   const steps = positive('steps', values.steps, 100_000_000);
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  let stop = false;
+  process.on('SIGINT', () => (stop = true));
+  process.on('SIGTERM', () => (stop = true));
   const summary = await evaluate({
     configPath: positionals[0],
     seeds,
     ...(steps !== undefined ? { steps } : {}),
     samples: positive('samples', values.samples, 100_000) ?? BENCHMARK_SAMPLES,
     parallel: positive('parallel', values.parallel, 64) ?? availableParallelism(),
-    runsDir: resolve(values['runs-dir'] ?? join('.gan', 'eval', `eval-${stamp}`)),
+    runsDir: resolve(values['runs-dir'] ?? join('.gan', 'runs')),
     ...(backend !== undefined ? { backend: backend as BackendChoice } : {}),
     cliPath,
     print: (line) => process.stdout.write(`${line}\n`),
+    shouldStop: () => stop,
   });
   return summary.seeds.some((r) => r.error !== undefined) ? 1 : 0;
 }

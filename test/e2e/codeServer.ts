@@ -534,6 +534,7 @@ export async function runCommand(page: Page, title: string, timeoutMs = 30_000):
     .first();
   const deadline = Date.now() + timeoutMs;
   let seen: string[];
+  let typed = '';
   for (;;) {
     const left = () => Math.max(1_000, deadline - Date.now());
     try {
@@ -546,10 +547,13 @@ export async function runCommand(page: Page, title: string, timeoutMs = 30_000):
       // The palette lists the commands known when it filters. Right after the workbench shows,
       // the extension host may not have registered an extension's commands yet, and the list
       // does not refresh by itself: close it and ask again.
+      // What the box held tells a list that was never filtered (the text did not land) from a
+      // command that is not there.
+      typed = await input.inputValue({ timeout: 1_000 }).catch(() => '(no input box)');
       seen = await widget.locator('.quick-input-list .monaco-list-row').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? ''));
       await page.keyboard.press('Escape');
       if (Date.now() > deadline) {
-        throw new Error(`command palette: no command "${title}" within ${Math.round(timeoutMs / 1000)} s; it listed ${JSON.stringify(seen.slice(0, 8))}`);
+        throw new Error(`command palette: no command "${title}" within ${Math.round(timeoutMs / 1000)} s; the box held ${JSON.stringify(typed)} and it listed ${JSON.stringify(seen.slice(0, 8))}`);
       }
       await sleep(500);
       continue;

@@ -143,6 +143,9 @@ s.listen(0, '127.0.0.1', () => process.stderr.write('TensorBoard 2.18.0 at http:
     const runsOf = (name: string) => (existsSync(runsDir(workspace)) ? readdirSync(runsDir(workspace)).filter((d) => d.startsWith(`${name}-`)) : []);
     await stages.run('4c Train on data outside the workspace asks first; Cancel starts nothing, Allow Once trains', 120_000, async () => {
       await openFile(p, 'outside.gan.json', 30_000);
+      // The Simple Browser of stage 4b can hold the keyboard focus; the palette opened from there
+      // closed again on blur (CI saw its list unfiltered for 30 s). Start from the editor's text.
+      await p.locator('.monaco-editor .view-lines').first().click();
       await runCommand(p, 'GAN: Train GAN');
       const dialog = p.locator('.monaco-dialog-box', { hasText: 'trains on data outside this workspace' });
       await dialog.waitFor({ state: 'visible', timeout: 30_000 });

@@ -5,11 +5,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { mixtureBenchmark, modeCoverage } from '../../src/trainer/quality';
 import { parseSeeds, type EvalSummary } from '../../src/trainer/evalCommand';
 import { readRunInfo } from '../../src/runDir/runReader';
-import { runCli, tmp, writeConfig } from '../helpers/cli';
+import { readSweep } from '../../src/runDir/sweepDir';
+import { ROOT, runCli, tmp, writeConfig } from '../helpers/cli';
 
 test('the mixture benchmark: one high-quality sample covers a mode, samples beyond 3 std count for none', () => {
   const modes: [number, number][] = [
@@ -63,14 +64,26 @@ test('eval trains a ring config once per seed and prints modes and HQ per seed, 
   assert.match(out, /PacGAN4 \(PacGAN Table 1\) +7\.8 +95\.9 %/);
   assert.match(out, /VEEGAN \(VEEGAN Table 1\) +8 +52\.9 %/);
 
-  const summary = JSON.parse(readFileSync(join(runs, 'eval.json'), 'utf8')) as EvalSummary;
+  // The seeds ran as a sweep over /seed: its folder (the last line) holds eval.json and the runs.
+  const lines = out.trim().split('\n');
+  const sweepDir = join(ROOT, lines[lines.length - 1]);
+  assert.equal(dirname(sweepDir), runs);
+  assert.match(basename(sweepDir), /^ring-smoke-eval-\d{8}-\d{6}$/);
+  const sweep = readSweep(sweepDir);
+  assert.deepEqual(sweep.trials.map((t) => t.overrides), [2, 90001].map((seed) => ({ '/seed': seed, '/training/steps': 60, '/backend': 'cpu' })));
+  assert.ok(sweep.trials.every((t) => t.status === 'completed'));
+  assert.equal(sweep.status, 'completed');
+  const summary = JSON.parse(readFileSync(join(sweepDir, 'eval.json'), 'utf8')) as EvalSummary;
+  assert.equal(summary.sweepDir, sweepDir);
   assert.deepEqual(summary.seeds.map((s) => s.seed), [2, 90001]);
   assert.equal(summary.samples, 400);
   for (const s of summary.seeds) {
     assert.ok(Number.isInteger(s.modes) && s.modes! >= 0 && s.modes! <= 8, `modes ${s.modes}`);
     assert.ok(s.hq! >= 0 && s.hq! <= 1);
     const info = readRunInfo(s.runDir);
+    assert.equal(dirname(s.runDir), sweepDir);
     assert.equal(info.seed, s.seed);
+    assert.ok(s.wallMs > 0);
     assert.equal(info.step, 60);
   }
   assert.equal(summary.meanModes, (summary.seeds[0].modes! + summary.seeds[1].modes!) / 2);
