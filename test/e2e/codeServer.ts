@@ -534,7 +534,7 @@ export async function runCommand(page: Page, title: string, timeoutMs = 30_000):
     .first();
   const deadline = Date.now() + timeoutMs;
   let seen: string[];
-  let typed = '';
+  let typed: string;
   for (;;) {
     const left = () => Math.max(1_000, deadline - Date.now());
     try {
