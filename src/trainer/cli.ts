@@ -179,7 +179,8 @@ Options:
   --seeds N|LIST   N seeds (1..N, default 5) or a comma-separated list: 3,77,4096
   --steps N        train each seed to step N (default: training.steps)
   --samples N      samples per run (default 2500, the papers' count)
-  --parallel N     at most N runs at once (default: the number of cores)
+  --parallel N     at most N runs at once (default: the cores over each run's
+                   training.workers)
   --runs-dir DIR   where the sweep folder goes (default: .gan/runs)
   --backend B      auto | tensorflow | wasm | cpu`,
   bench: `gan-studio bench [--steps N] [--backends wasm,cpu,tensorflow]

@@ -7,7 +7,6 @@
  * samples per seed, their mean and the worst seed, beside the published rows.
  */
 import { createHash } from 'node:crypto';
-import { availableParallelism } from 'node:os';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -24,6 +23,8 @@ import { Rng } from './rng';
 import { loadRunGenerator } from './runGenerator';
 import { LocalExecutor } from './sweep/localExecutor';
 import { runSweep } from './sweep/sweepRunner';
+import { defaultParallel } from './sweep/sweepCommand';
+import { resolveWorkers } from './replicas';
 import { loadConfig } from './trainer';
 
 /** Samples per run in the papers' protocol. */
@@ -75,7 +76,8 @@ export interface EvalOptions {
   seeds: number[];
   steps?: number;
   samples: number;
-  parallel: number;
+  /** Seeds at once; by default as many as the cores allow, given each run's worker threads. */
+  parallel?: number;
   /** The runs folder the eval's sweep folder goes in. */
   runsDir: string;
   backend?: BackendChoice;
@@ -107,10 +109,11 @@ export async function evaluate(opts: EvalOptions): Promise<EvalSummary> {
   const modes = toyModes(data);
   const steps = opts.steps ?? config.training.steps;
   const generator = config.training.ema > 0 ? 'EMA' : 'raw';
-  const sweep = createEvalSweep(opts, configPath, config.name);
+  const parallel = opts.parallel ?? defaultParallel(resolveWorkers(config, 'wasm'));
+  const sweep = createEvalSweep(opts, configPath, config.name, parallel);
   const sweepDir = join(opts.runsDir, sweep.id);
   opts.print(
-    `${config.name}: ${data.type} of ${modes.length} modes (std ${data.noise}), ${opts.seeds.length} seeds × ${steps} steps, ${opts.samples} samples from the ${generator} generator, ${opts.parallel} at a time`,
+    `${config.name}: ${data.type} of ${modes.length} modes (std ${data.noise}), ${opts.seeds.length} seeds × ${steps} steps, ${opts.samples} samples from the ${generator} generator, ${parallel} at a time`,
   );
   opts.print(`sweep: ${relative(process.cwd(), sweepDir) || sweepDir}`);
   const results = new Array<SeedResult | undefined>(opts.seeds.length);
@@ -138,7 +141,7 @@ export async function evaluate(opts: EvalOptions): Promise<EvalSummary> {
   };
   const outcome = await runSweep({
     sweepDir,
-    executor: new LocalExecutor({ sweepDir, cliPath: opts.cliPath, parallel: opts.parallel }),
+    executor: new LocalExecutor({ sweepDir, cliPath: opts.cliPath, parallel }),
     shouldStop: opts.shouldStop ?? (() => false),
     pollMs: 500,
     onChange: (s) => s.trials.forEach(settle),
@@ -172,7 +175,7 @@ export async function evaluate(opts: EvalOptions): Promise<EvalSummary> {
  * The eval's sweep folder: one trial per seed, each overriding /seed (and /training/steps and
  * /backend when given), in a new folder named after the config and the time.
  */
-function createEvalSweep(opts: EvalOptions, configPath: string, name: string): SweepFile {
+function createEvalSweep(opts: EvalOptions, configPath: string, name: string, parallel: number): SweepFile {
   const now = new Date();
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   const id = `${slug(name)}-eval-${stamp}`;
@@ -190,7 +193,7 @@ function createEvalSweep(opts: EvalOptions, configPath: string, name: string): S
     updatedAt: now.toISOString(),
     method: 'grid',
     parameters: ['/seed', ...Object.keys(fixed)],
-    executor: { kind: 'local', parallel: opts.parallel },
+    executor: { kind: 'local', parallel },
     status: 'running',
     trials: opts.seeds.map((seed, index) => ({ index, overrides: { '/seed': seed, ...fixed }, runId: trialRunId(id, index), status: 'pending' })),
   };
@@ -289,7 +292,7 @@ export async function evalCommand(args: string[], cliPath: string, usage: (messa
     seeds,
     ...(steps !== undefined ? { steps } : {}),
     samples: positive('samples', values.samples, 100_000) ?? BENCHMARK_SAMPLES,
-    parallel: positive('parallel', values.parallel, 64) ?? availableParallelism(),
+    ...(values.parallel !== undefined ? { parallel: positive('parallel', values.parallel, 64)! } : {}),
     runsDir: resolve(values['runs-dir'] ?? join('.gan', 'runs')),
     ...(backend !== undefined ? { backend: backend as BackendChoice } : {}),
     cliPath,
