@@ -772,11 +772,17 @@ export async function canvasInk(frame: Frame, selector: string): Promise<CanvasI
     height: number;
     dataset: Record<string, string>;
     getContext(kind: '2d'): Ctx2D | null;
+    scrollIntoView(opts: { block: 'nearest' }): void;
   }
-  return frame.evaluate((sel) => {
-    const doc = (globalThis as unknown as { document: { querySelector(s: string): CanvasLike | null } }).document;
-    const c = doc.querySelector(sel);
+  return frame.evaluate(async (sel) => {
+    const g = globalThis as unknown as { document: { querySelector(s: string): CanvasLike | null }; requestAnimationFrame(cb: () => void): void };
+    const c = g.document.querySelector(sel);
     if (!c || c.tagName !== 'CANVAS') return undefined;
+    // Read it as a person would see it: on screen. The dashboard defers redraws of views scrolled
+    // out of sight (webview/shared/frame.ts), and a canvas resized meanwhile (a banner or a
+    // scroll bar came) stays blank until it scrolls back in; bring it in and let it draw.
+    c.scrollIntoView({ block: 'nearest' });
+    for (let i = 0; i < 3; i++) await new Promise<void>((r) => g.requestAnimationFrame(r));
     const out = { width: c.width, height: c.height, inked: 0, colours: 0, data: { ...c.dataset } as Record<string, string>, gaps: [] as [number, number][] };
     const ctx = c.getContext('2d');
     if (!ctx || c.width === 0 || c.height === 0) return out;
