@@ -1,6 +1,6 @@
 /** Helpers for tests that drive the real CLI bundle (dist/cli.js, built by `npm test`). */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from './root';
@@ -72,4 +72,24 @@ export function tinyRingConfig(overrides: Record<string, unknown> = {}): Record<
     logging: { metricsEvery: 5, histogramsEvery: 10, samplesEvery: 20, checkpointEvery: 1000, samplePoints: 64, heatmapSize: 8 },
     ...overrides,
   };
+}
+
+/** A checkpoint's weight and optimizer files, as bytes: what "resumes bit for bit" compares. */
+export function checkpointBytes(runDir: string, step: number): Buffer[] {
+  const dir = join(runDir, 'checkpoints', `step-${String(step).padStart(6, '0')}`);
+  return ['generator/weights.bin', 'discriminator/weights.bin', 'optimizer-generator.bin', 'optimizer-discriminator.bin'].map((f) => readFileSync(join(dir, f)));
+}
+
+/**
+ * A copy of a finished run at `copy`, rewound to its checkpoint of step `to`: the later checkpoint
+ * `drop` removed and run.json saying stopped there, as if it had been stopped at that step.
+ */
+export function rewoundCopy(runDir: string, copy: string, to: number, drop: number): string {
+  const name = (step: number) => `step-${String(step).padStart(6, '0')}`;
+  cpSync(runDir, copy, { recursive: true });
+  rmSync(join(copy, 'checkpoints', name(drop)), { recursive: true });
+  writeFileSync(join(copy, 'checkpoints', 'latest.json'), JSON.stringify({ step: to, dir: name(to), time: new Date().toISOString() }));
+  const info = JSON.parse(readFileSync(join(copy, 'run.json'), 'utf8')) as Record<string, unknown>;
+  writeFileSync(join(copy, 'run.json'), JSON.stringify({ ...info, status: 'stopped', step: to, checkpointStep: to }));
+  return copy;
 }

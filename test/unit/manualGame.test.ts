@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { resolveConfig } from '../../src/config/validateConfig';
@@ -23,7 +23,7 @@ import { InputError } from '../../src/trainer/inputError';
 import { loadRunConfig, readEvents, readMetrics, readRunInfo, readSamples } from '../../src/runDir/runReader';
 import type { SamplePoints2D } from '../../src/protocol/runFormat';
 import type { TrainerToHost } from '../../src/protocol/trainerProtocol';
-import { runCli, tinyRingConfig, tmp, writeConfig } from '../helpers/cli';
+import { checkpointBytes, rewoundCopy, runCli, tinyRingConfig, tmp, writeConfig } from '../helpers/cli';
 
 function ringGan(extra: Record<string, unknown> = {}) {
   const config = resolveConfig({
@@ -127,10 +127,6 @@ async function play(runsDir: string, config: Record<string, unknown>, schedule: 
   return { dir: outcome.runDir, messages };
 }
 
-function checkpointBytes(runDir: string, step: number): Buffer[] {
-  const dir = join(runDir, 'checkpoints', `step-${String(step).padStart(6, '0')}`);
-  return ['generator/weights.bin', 'discriminator/weights.bin', 'optimizer-generator.bin', 'optimizer-discriminator.bin'].map((f) => readFileSync(join(dir, f)));
-}
 
 const GAME = tinyRingConfig({ training: { ...(tinyRingConfig().training as object), steps: 40 }, logging: { ...(tinyRingConfig().logging as object), checkpointEvery: 20, keepCheckpoints: 5, samplesEvery: 10 } });
 
@@ -182,12 +178,7 @@ test('a paused, hand-stepped and edited run records its events and replays them 
   assert.equal(configAtStep(start, events, 30).training.dStepsPerGStep, 2);
 
   // A copy rewound to its step-20 checkpoint replays all seven events and ends identical.
-  const b = join(runs, 'rewound');
-  cpSync(a.dir, b, { recursive: true });
-  rmSync(join(b, 'checkpoints', 'step-000040'), { recursive: true });
-  writeFileSync(join(b, 'checkpoints', 'latest.json'), JSON.stringify({ step: 20, dir: 'step-000020', time: new Date().toISOString() }));
-  const info = JSON.parse(readFileSync(join(b, 'run.json'), 'utf8')) as Record<string, unknown>;
-  writeFileSync(join(b, 'run.json'), JSON.stringify({ ...info, status: 'stopped', step: 20, checkpointStep: 20 }));
+  const b = rewoundCopy(a.dir, join(runs, 'rewound'), 20, 40);
   const resumed = await train({ resumeDir: b, runsDir: runs, emit: () => {}, shouldStop: () => false, backend: 'wasm' });
   assert.equal(resumed.status, 'completed', resumed.error);
   assert.equal(readEvents(b).length, 7, 'replayed events are not written twice');
@@ -196,11 +187,7 @@ test('a paused, hand-stepped and edited run records its events and replays them 
   want.forEach((w, i) => assert.ok(w.equals(got[i]), `checkpoint file ${i} differs after the replay`));
 
   // Without the events the same rewind ends elsewhere: the replay is what made it identical.
-  const c = join(runs, 'no-events');
-  cpSync(b, c, { recursive: true });
-  rmSync(join(c, 'checkpoints', 'step-000040'), { recursive: true });
-  writeFileSync(join(c, 'checkpoints', 'latest.json'), JSON.stringify({ step: 20, dir: 'step-000020', time: new Date().toISOString() }));
-  writeFileSync(join(c, 'run.json'), JSON.stringify({ ...info, status: 'stopped', step: 20, checkpointStep: 20 }));
+  const c = rewoundCopy(b, join(runs, 'no-events'), 20, 40);
   rmSync(join(c, 'events.jsonl'));
   await train({ resumeDir: c, runsDir: runs, emit: () => {}, shouldStop: () => false, backend: 'wasm' });
   assert.ok(!checkpointBytes(c, 40)[1].equals(want[1]));

@@ -5,7 +5,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { resolveConfig, validateConfigValue } from '../../src/config/validateConfig';
@@ -15,7 +14,7 @@ import { loadDataset } from '../../src/trainer/data/dataset';
 import { Rng, installAsMathRandom } from '../../src/trainer/rng';
 import { train } from '../../src/trainer/trainer';
 import { readMetrics } from '../../src/runDir/runReader';
-import { onlyRun, tinyRingConfig, tmp, writeConfig } from '../helpers/cli';
+import { checkpointBytes, onlyRun, rewoundCopy, tinyRingConfig, tmp, writeConfig } from '../helpers/cli';
 
 function ringGan(extra: { training?: Record<string, unknown>; loss?: Record<string, unknown> } = {}) {
   const config = resolveConfig({
@@ -156,15 +155,9 @@ test('a run with a schedule and R1 logs the penalty and resumes bit for bit', { 
   const m = readMetrics(dir);
   assert.ok(m.length > 0 && m.every((r) => (r.gradientPenalty ?? NaN) > 0), 'every record has the R1 term');
   // Rewind a copy to its step-20 checkpoint: training on from there ends with the same bytes.
-  const b = join(runs, 'rewound');
-  cpSync(dir, b, { recursive: true });
-  rmSync(join(b, 'checkpoints', 'step-000040'), { recursive: true });
-  writeFileSync(join(b, 'checkpoints', 'latest.json'), JSON.stringify({ step: 20, dir: 'step-000020', time: new Date().toISOString() }));
-  const info = JSON.parse(readFileSync(join(b, 'run.json'), 'utf8')) as Record<string, unknown>;
-  writeFileSync(join(b, 'run.json'), JSON.stringify({ ...info, status: 'stopped', step: 20, checkpointStep: 20 }));
+  const b = rewoundCopy(dir, join(runs, 'rewound'), 20, 40);
   const resumed = await train({ resumeDir: b, runsDir: runs, emit: () => {}, shouldStop: () => false, backend: 'wasm' });
   assert.equal(resumed.status, 'completed', resumed.error);
-  const files = (d: string) => ['generator/weights.bin', 'discriminator/weights.bin', 'optimizer-generator.bin', 'optimizer-discriminator.bin'].map((f) => readFileSync(join(d, 'checkpoints', 'step-000040', f)));
-  const want = files(dir);
-  files(b).forEach((f, i) => assert.ok(f.equals(want[i]), `checkpoint file ${i} differs after the resume`));
+  const want = checkpointBytes(dir, 40);
+  checkpointBytes(b, 40).forEach((f, i) => assert.ok(f.equals(want[i]), `checkpoint file ${i} differs after the resume`));
 });
