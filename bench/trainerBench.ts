@@ -44,8 +44,10 @@ import { WorkerReplica } from '../src/trainer/replicas';
 import { Rng } from '../src/trainer/rng';
 
 export interface BenchOptions {
-  /** Timed steps per model and backend, after the warm-up steps. */
+  /** Timed steps per round, model and backend, after the warm-up steps. */
   steps?: number;
+  /** Rounds: the ratio to the peer is taken per round, and its median is the figure (spread beside it). */
+  rounds?: number;
   /** Backends to measure. Default: every one available, with the cpu DCGAN skipped. */
   backends?: string[];
   log?: (line: string) => void;
@@ -59,6 +61,11 @@ export interface BenchOptions {
 
 const WARMUP_STEPS = 2;
 const DEFAULT_STEPS = 20;
+/**
+ * A ratio from one block of 20 steps swung by 1.7× from run to run on a shared machine: the load
+ * moves both sides, differently. Several rounds give a median and a spread to judge it by.
+ */
+const DEFAULT_ROUNDS = 5;
 /** The pure-JS cpu backend needs minutes for a few DCGAN steps; measured 138 s/step here. */
 const CPU_DCGAN_SECONDS_PER_STEP = 138;
 const CPU_STEPS = 3;
@@ -346,16 +353,33 @@ function tfjsNodeLoads(): boolean {
 
 type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 const LABEL: Record<Model, string> = { dcgan: 'DCGAN', ring: 'ring-MLP' };
-/**
- * Blocks per measurement: ours and the peer's alternate this many times. One step per block: on
- * a shared 2-core machine the load changes within seconds, and only steps taken next to each
- * other see the same neighbours (the peer's round trip is ~1 ms).
- */
-const ROUNDS = Number.POSITIVE_INFINITY;
+/** The per-round ratios of our step to the peer's: their median, min and max. */
+interface RoundRatios {
+  median: number;
+  min: number;
+  max: number;
+  /** Median CPU-time ratio over the rounds. */
+  cpu: number;
+  /** Load average (1 min) at the start of each round. */
+  load: number[];
+}
+
+function roundRatios(rounds: { ours: number[]; torch: number[]; oursCpu: number[]; torchCpu: number[]; load: number }[]): RoundRatios | undefined {
+  const timed = rounds.filter((r) => r.ours.length > 0 && r.torch.length > 0);
+  if (timed.length === 0) return undefined;
+  const wall = timed.map((r) => median(r.ours) / median(r.torch));
+  const cpu = timed.filter((r) => r.oursCpu.length && r.torchCpu.length).map((r) => median(r.oursCpu) / median(r.torchCpu));
+  return { median: median(wall), min: Math.min(...wall), max: Math.max(...wall), cpu: cpu.length ? median(cpu) : NaN, load: timed.map((r) => r.load) };
+}
+
+function fmtRounds(r: RoundRatios): string {
+  return `${r.median.toFixed(2)} (median of ${r.load.length} rounds, min ${r.min.toFixed(2)}, max ${r.max.toFixed(2)}; CPU-time ratio ${r.cpu.toFixed(2)}; load average ${Math.min(...r.load).toFixed(1)}–${Math.max(...r.load).toFixed(1)})`;
+}
 
 export async function runBench(opts: BenchOptions = {}): Promise<void> {
   const log = opts.log ?? ((line: string) => console.log(line));
   const steps = Math.max(1, opts.steps ?? DEFAULT_STEPS);
+  const roundCount = Math.max(1, opts.rounds ?? DEFAULT_ROUNDS);
   const explicit = opts.backends !== undefined;
   const wanted = (opts.backends ?? ['tensorflow', 'wasm', 'cpu']) as BackendName[];
   for (const b of wanted) {
@@ -367,7 +391,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<void> {
     const { useThreadedWasm } = await import('../src/trainer/kernels/wasmThreads');
     useThreadedWasm(wasmThreads, opts.wasmDir ?? defaultWasmDir());
   }
-  log(`GAN Studio bench: ${steps} timed steps after ${WARMUP_STEPS} warm-ups, node ${process.version}, tfjs-core ${tf.version_core}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  log(`GAN Studio bench: ${roundCount} rounds of ${steps} timed steps after ${WARMUP_STEPS} warm-ups, ours and PyTorch's alternating step by step, node ${process.version}, tfjs-core ${tf.version_core}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 
   let peer: TorchPeer | undefined;
   const script = findTorchScript(opts.torchScript);
@@ -377,7 +401,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<void> {
 
   try {
     // Per model: our best backend's samples, and the peer's 1-thread samples taken between them.
-    const best: Partial<Record<Model, { backend: string; ours: number[]; torch1: number[]; oursCpu: number[]; torch1Cpu: number[] }>> = {};
+    const best: Partial<Record<Model, { backend: string; ours: number[]; torch1: number[]; oursCpu: number[]; torch1Cpu: number[]; rounds?: RoundRatios }>> = {};
     for (const backend of wanted) {
       if (backend === 'tensorflow' && !tfjsNodeLoads()) {
         log('tensorflow: not installed (@tensorflow/tfjs-node did not load)');
@@ -406,29 +430,36 @@ export async function runBench(opts: BenchOptions = {}): Promise<void> {
         }
         for (const variant of variants) {
           const s = await variant.build();
-          const ours: number[] = [];
-          const torch1: number[] = [];
-          const oursCpu: number[] = [];
-          const torch1Cpu: number[] = [];
+          const rounds: { ours: number[]; torch: number[]; oursCpu: number[]; torchCpu: number[]; load: number }[] = [];
           try {
             for (let i = 0; i < (cpu && model === 'dcgan' ? 1 : WARMUP_STEPS); i++) await s.step();
-            // The slow cpu backend is not compared, so it runs in one block.
-            const rounds = cpu ? 1 : Math.min(ROUNDS, n);
-            for (let r = 0; r < rounds; r++) {
-              const k = Math.floor(n / rounds) + (r < n % rounds ? 1 : 0);
-              ours.push(...(await timeBlock(s, k, oursCpu)));
-              if (peer && !cpu) {
-                const t = await peer.timeWithCpu(model, 1, k);
-                torch1.push(...t.ms);
-                torch1Cpu.push(...t.cpuMs);
+            // The slow cpu backend is not compared, so it runs one block of n steps. Otherwise each
+            // round alternates one step of ours and one of the peer's: on a shared 2-core machine
+            // the load changes within seconds, and only steps taken next to each other see the
+            // same neighbours (the peer's round trip is ~1 ms).
+            for (let r = 0; r < (cpu ? 1 : roundCount); r++) {
+              const round = { ours: [] as number[], torch: [] as number[], oursCpu: [] as number[], torchCpu: [] as number[], load: loadavg()[0] };
+              for (let i = 0; i < (cpu ? 1 : n); i++) {
+                round.ours.push(...(await timeBlock(s, cpu ? n : 1, round.oursCpu)));
+                if (peer && !cpu) {
+                  const t = await peer.timeWithCpu(model, 1, 1);
+                  round.torch.push(...t.ms);
+                  round.torchCpu.push(...t.cpuMs);
+                }
               }
+              rounds.push(round);
             }
           } finally {
             s.dispose();
           }
-          log(`${active} ${LABEL[model]}${variant.label}: ${fmtTimes(ours)}${oursCpu.length ? `; CPU ${fmt(median(oursCpu))}/step` : ''}`);
+          const ours = rounds.flatMap((r) => r.ours);
+          const oursCpu = rounds.flatMap((r) => r.oursCpu);
+          const ratios = roundRatios(rounds);
+          log(`${active} ${LABEL[model]}${variant.label}: ${fmtTimes(ours)}${oursCpu.length ? `; CPU ${fmt(median(oursCpu))}/step` : ''}${ratios ? `; ours/PyTorch per round ${fmtRounds(ratios)}` : ''}`);
           const prev = best[model];
-          if (!prev || median(ours) < median(prev.ours)) best[model] = { backend: `${active}${variant.label}`, ours, torch1, oursCpu, torch1Cpu };
+          if (!prev || median(ours) < median(prev.ours)) {
+            best[model] = { backend: `${active}${variant.label}`, ours, torch1: rounds.flatMap((r) => r.torch), oursCpu, torch1Cpu: rounds.flatMap((r) => r.torchCpu), ...(ratios ? { rounds: ratios } : {}) };
+          }
         }
       }
 
@@ -461,7 +492,8 @@ export async function runBench(opts: BenchOptions = {}): Promise<void> {
       const threads = theirs === median(torch1) ? 1 : 2;
       // The best steps of each side are the least disturbed by neighbours: a second, load-robust view.
       const minRatio = Math.min(...ours.ours) / Math.min(...(threads === 1 ? torch1 : torch2));
-      log(`${label} ours/PyTorch ratio=${(median(ours.ours) / theirs).toFixed(2)} (ours: ${ours.backend} ${fmt(median(ours.ours))}; PyTorch, faster of 1/2 threads (${threads}): ${fmt(theirs)}; ratio of the fastest steps ${minRatio.toFixed(2)}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')})`);
+      if (ours.rounds) log(`${label} ours/PyTorch, 1 torch thread, per round: ratio=${fmtRounds(ours.rounds)} (ours: ${ours.backend})`);
+      log(`${label} ours/PyTorch ratio=${(median(ours.ours) / theirs).toFixed(2)} over all steps (ours: ${ours.backend} ${fmt(median(ours.ours))}; PyTorch, faster of 1/2 threads (${threads}): ${fmt(theirs)}; ratio of the fastest steps ${minRatio.toFixed(2)}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')})`);
       if (ours.torch1Cpu.length > 0) {
         // CPU time per step: what each side's step costs in processor time, whatever the neighbours
         // do to the wall clock (caches and memory bandwidth are still shared).

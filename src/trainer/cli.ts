@@ -40,7 +40,7 @@ Usage:
   gan-studio export <runDir> --out DIR [--checkpoint STEP] [--raw]
   gan-studio export-tb <runDir>
   gan-studio eval <gan.json> [--seeds N|S1,S2,...] [--steps N] [--parallel N] [--runs-dir DIR]
-  gan-studio bench [--steps N] [--backends wasm,cpu]
+  gan-studio bench [--steps N] [--rounds R] [--backends wasm,cpu]
   gan-studio backends [--json]
 
 Run "gan-studio <command> --help" for details.
@@ -183,11 +183,13 @@ Options:
                    training.workers)
   --runs-dir DIR   where the sweep folder goes (default: .gan/runs)
   --backend B      auto | tensorflow | wasm | cpu`,
-  bench: `gan-studio bench [--steps N] [--backends wasm,cpu,tensorflow]
+  bench: `gan-studio bench [--steps N] [--rounds R] [--backends wasm,cpu,tensorflow]
 
 Measures ms/step of the reference DCGAN (MNIST 28x28, batch 64) and the ring MLP
 GAN on each available backend, and of the same steps in PyTorch when
-/usr/bin/python3 can import torch. Prints ours/PyTorch ratios.`,
+/usr/bin/python3 can import torch, one step of each in turn. Prints ours/PyTorch
+ratios: per round of N steps (default 5 rounds of 20), their median with its
+min and max, the CPU-time ratio and the load average.`,
 };
 
 class UsageError extends Error {}
@@ -658,13 +660,14 @@ async function backendsCommand(args: string[]): Promise<number> {
 }
 
 async function benchCommand(args: string[]): Promise<number> {
-  const { values } = parse(args, { steps: { type: 'string' }, backends: { type: 'string' } }, 'bench');
+  const { values } = parse(args, { steps: { type: 'string' }, rounds: { type: 'string' }, backends: { type: 'string' } }, 'bench');
   // The benchmark lives in bench/ and is built beside this bundle; the trainer does not import it.
   const benchPath = join(__dirname, 'bench.js');
   if (!existsSync(benchPath)) throw new UsageError(`the benchmark is not built (${benchPath} is missing); run "npm run build"`);
-  const { runBench } = (await import(pathToFileURL(benchPath).href)) as { runBench: (o: { steps?: number; backends?: string[]; log: (line: string) => void }) => Promise<void> };
+  const { runBench } = (await import(pathToFileURL(benchPath).href)) as { runBench: (o: { steps?: number; rounds?: number; backends?: string[]; log: (line: string) => void }) => Promise<void> };
   await runBench({
     steps: intArg('steps', values.steps as string | undefined),
+    rounds: intArg('rounds', values.rounds as string | undefined),
     backends: (values.backends as string | undefined)?.split(',').map((s) => s.trim()),
     log: (line) => process.stdout.write(`${line}\n`),
   });
