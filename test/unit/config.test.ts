@@ -205,8 +205,8 @@ test('a minimal 2-D config resolves to every default', () => {
       outputActivation: 'linear',
     },
     discriminator: { preset: 'mlp', hidden: [128, 128], filters: 64, activation: 'leakyRelu', batchNorm: false, dropout: 0, outputActivation: 'sigmoid' },
-    loss: { type: 'non-saturating', gradientPenalty: 10 },
-    training: { steps: 2000, batchSize: 64, dStepsPerGStep: 1, labelSmoothing: 0, generatorOptimizer: adam, discriminatorOptimizer: adam, ema: 0, workers: 'auto' },
+    loss: { type: 'non-saturating', gradientPenalty: 10, r1: 0 },
+    training: { steps: 2000, batchSize: 64, dStepsPerGStep: 1, labelSmoothing: 0, generatorOptimizer: adam, discriminatorOptimizer: adam, ema: 0, learningRateSchedule: { type: 'constant', decayFrom: 0, final: 0 }, workers: 'auto' },
     logging: {
       metricsEvery: 10,
       histogramsEvery: 50,
