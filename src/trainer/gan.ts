@@ -8,6 +8,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import type { GanConfig, OptimizerConfig } from '../config/ganConfig';
 import { buildDiscriminator, buildGenerator, type DataShape } from './models';
 import { decisionThreshold, discriminatorLoss, displayedOutput, generatorLoss } from './losses';
+import { FusedAdamOptimizer } from './kernels/fusedAdam';
 import { Rng } from './rng';
 import type { MetricRecord } from '../protocol/runFormat';
 
@@ -73,7 +74,7 @@ export interface GUpdate {
 function makeOptimizer(o: OptimizerConfig): tf.Optimizer {
   switch (o.type) {
     case 'adam':
-      return tf.train.adam(o.learningRate, o.beta1, o.beta2);
+      return new FusedAdamOptimizer(o.learningRate, o.beta1, o.beta2);
     case 'rmsprop':
       return tf.train.rmsprop(o.learningRate, 0.9, o.momentum);
     case 'sgd':
