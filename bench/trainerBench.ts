@@ -32,13 +32,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { resolveConfig } from '../src/config/validateConfig';
 import { defaultWasmDir, initBackend } from '../src/trainer/backend';
 import { Gan } from '../src/trainer/gan';
+import { FusedAdamOptimizer } from '../src/trainer/kernels/fusedAdam';
 import type { DataShape } from '../src/trainer/models';
 import { WorkerReplica } from '../src/trainer/replicas';
 import { Rng } from '../src/trainer/rng';
@@ -94,8 +95,9 @@ function trainableVars(model: tfl.LayersModel): tf.Variable[] {
 
 /** The shared D-then-G step over any pair of models; `real` and `noise` stay on the backend. */
 function ganStep(g: tfl.Sequential, d: tfl.Sequential, lr: number, real: () => tf.Tensor, noise: () => tf.Tensor): GanStep {
-  const optD = tf.train.adam(lr, 0.5);
-  const optG = tf.train.adam(lr, 0.5);
+  // The trainer's Adam (one fused kernel per variable on wasm and cpu, bit for bit tfjs's).
+  const optD = new FusedAdamOptimizer(lr, 0.5, 0.999);
+  const optG = new FusedAdamOptimizer(lr, 0.5, 0.999);
   const dVars = trainableVars(d);
   const gVars = trainableVars(g);
   const apply = (m: tfl.Sequential, x: tf.Tensor) => m.apply(x, { training: true }) as tf.Tensor;
@@ -241,6 +243,59 @@ export interface KernelTime {
   name: string;
   ms: number;
   calls: number;
+  /** Multiply-adds counted as 2 flops; 0 for kernels without a dense inner product. */
+  flops: number;
+}
+
+const size = (shape: number[] | undefined) => (shape ?? []).reduce((a, b) => a * b, 1);
+
+/**
+ * The useful flops of one kernel call, from its shapes alone (tf.profile records no attributes):
+ * a conv and both of its gradients are 2·N·Ho·Wo·Co·Kh·Kw·Ci (padding counted as the kernel does
+ * the work), a matMul 2·b·m·n·k with k from the size of `a`, whichever operand was transposed.
+ */
+export function kernelFlops(name: string, inputShapes: (number[] | undefined)[], outputShapes: (number[] | undefined)[]): number {
+  const out = outputShapes[0] ?? [];
+  switch (name) {
+    case 'Conv2D':
+    case 'FusedConv2D': {
+      const filter = inputShapes[1] ?? [];
+      return 2 * size(out) * size(filter.slice(0, 3));
+    }
+    case 'Conv2DBackpropInput': {
+      // inputs: dy [N,Ho,Wo,Co], filter [Kh,Kw,Ci,Co]
+      const [dy, filter] = [inputShapes[0] ?? [], inputShapes[1] ?? []];
+      return 2 * size(dy) * size(filter.slice(0, 3));
+    }
+    case 'Conv2DBackpropFilter': {
+      // inputs: x, dy [N,Ho,Wo,Co]; output: dW [Kh,Kw,Ci,Co]
+      const dy = inputShapes[1] ?? [];
+      return 2 * size(dy) * size(out.slice(0, 3));
+    }
+    case 'BatchMatMul':
+    case '_FusedMatMul': {
+      if (out.length < 2) return 0;
+      const rowsOfA = size(out.slice(0, -1));
+      return 2 * size(out) * (size(inputShapes[0]) / rowsOfA);
+    }
+    default:
+      return 0;
+  }
+}
+
+/**
+ * One core's peak in GFLOP/s for 128-bit wasm SIMD without FMA: 16 flops per cycle (two 4-wide
+ * multiplies and two 4-wide adds), at the clock /proc/cpuinfo reports; undefined when unknown.
+ */
+export function wasmPeakGflops(): { gflops: number; ghz: number } | undefined {
+  try {
+    const mhz = /cpu MHz\s*:\s*([\d.]+)/.exec(readFileSync('/proc/cpuinfo', 'utf8'));
+    if (!mhz) return undefined;
+    const ghz = Number(mhz[1]) / 1000;
+    return { gflops: 16 * ghz, ghz };
+  } catch {
+    return undefined;
+  }
 }
 
 /** Kernel time of one step, summed per kernel name, most expensive first. */
@@ -256,9 +311,10 @@ export async function profileStep(build: () => GanStep, warmup = WARMUP_STEPS): 
       // `xyz__op` records are op scopes (custom-gradient ops) whose kernel is listed separately.
       if (k.name.endsWith('__op')) continue;
       const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
-      const e = byName.get(k.name) ?? { name: k.name, ms: 0, calls: 0 };
+      const e = byName.get(k.name) ?? { name: k.name, ms: 0, calls: 0, flops: 0 };
       e.ms += ms;
       e.calls += 1;
+      e.flops += kernelFlops(k.name, k.inputShapes, k.outputShapes);
       byName.set(k.name, e);
     }
     const kernels = [...byName.values()].sort((a, b) => b.ms - a.ms);
@@ -465,10 +521,18 @@ export async function runBench(opts: BenchOptions = {}): Promise<void> {
 
       if (active === 'wasm') {
         const top = opts.profileTop ?? 10;
-        const p = await profileStep(() => buildDcganStep());
-        log(`wasm DCGAN profile (one step, kernel time ${fmt(p.totalMs)}; top ${top}):`);
-        for (const k of p.kernels.slice(0, top)) {
-          log(`  ${k.name.padEnd(24)} ${fmt(k.ms).padStart(10)}  ${((100 * k.ms) / p.totalMs).toFixed(1).padStart(5)}%  ×${k.calls}`);
+        const peak = wasmPeakGflops();
+        log(`wasm kernel profiles, one step on one thread; GFLOP/s against one core's peak for 128-bit SIMD without FMA (16 flops/cycle${peak ? ` at ${peak.ghz.toFixed(2)} GHz: ${peak.gflops.toFixed(1)} GFLOP/s` : ', clock unknown'}):`);
+        for (const model of ['dcgan', 'ring'] as const) {
+          const p = await profileStep(() => (model === 'dcgan' ? buildDcganStep() : buildRingStep()));
+          const flops = p.kernels.reduce((a, k) => a + k.flops, 0);
+          const calls = p.kernels.reduce((a, k) => a + k.calls, 0);
+          log(`wasm ${LABEL[model]} profile: kernel time ${fmt(p.totalMs)} in ${calls} kernel calls, ${(flops / 1e9).toFixed(3)} GFLOP in inner products; top ${top}:`);
+          for (const k of p.kernels.slice(0, top)) {
+            const rate = k.flops > 0 && k.ms > 0 ? k.flops / 1e6 / k.ms : undefined;
+            const vsPeak = rate !== undefined && peak ? ` = ${((100 * rate) / peak.gflops).toFixed(0)} % of peak` : '';
+            log(`  ${k.name.padEnd(24)} ${fmt(k.ms).padStart(10)}  ${((100 * k.ms) / p.totalMs).toFixed(1).padStart(5)}%  ×${String(k.calls).padEnd(4)}${rate !== undefined ? `  ${(k.flops / 1e9).toFixed(3)} GFLOP, ${rate.toFixed(1)} GFLOP/s${vsPeak}` : ''}`);
+          }
         }
       }
     }
