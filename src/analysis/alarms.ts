@@ -97,12 +97,32 @@ const COLLAPSE_GRACE = 3;
  */
 const LOOKS_REAL_SHARE = 0.5;
 
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
-const median = (xs: number[]) => {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-};
+/** A reused buffer for the medians of windows: the judge takes a few per logged record. */
+let scratch = new Float64Array(64);
+
+/**
+ * The median of xs[0, n) (the upper one of an even count), NaN for none. Finite values are sorted
+ * as a typed array, without a comparator or copies of the caller's array: 20 000 records took the
+ * judge 200 ms with Array.sort, most of it here and in the garbage it left. Anything non-finite
+ * takes the plain path, whose order for NaN is what the judge has always used.
+ */
+function median(xs: ArrayLike<number>, n = xs.length): number {
+  if (n === 0) return NaN;
+  if (scratch.length < n) scratch = new Float64Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    const x = xs[i];
+    if (!Number.isFinite(x)) return Array.prototype.slice.call(xs, 0, n).sort((a: number, b: number) => a - b)[Math.floor(n / 2)] as number;
+    if (n > 64) {
+      scratch[i] = x;
+      continue;
+    }
+    // Insertion sort: for a window of 20 several times faster than a sort call.
+    let j = i - 1;
+    for (; j >= 0 && scratch[j] > x; j--) scratch[j + 1] = scratch[j];
+    scratch[j + 1] = x;
+  }
+  return n > 64 ? scratch.subarray(0, n).sort()[Math.floor(n / 2)] : scratch[Math.floor(n / 2)];
+}
 
 /** Steps where `hit` holds, merged into ranges. */
 function ranges(steps: number[], hit: boolean[]): [number, number][] {
@@ -114,6 +134,17 @@ function ranges(steps: number[], hit: boolean[]): [number, number][] {
     else out.push([steps[i], steps[i]]);
   });
   return out;
+}
+
+/** The median of finite a[0, n) as `median` takes it, sorting a[0, n) in place (insertion sort: n is a window). */
+function sortedMedian(a: Float64Array, n: number): number {
+  for (let i = 1; i < n; i++) {
+    const x = a[i];
+    let j = i - 1;
+    for (; j >= 0 && a[j] > x; j--) a[j + 1] = a[j];
+    a[j + 1] = x;
+  }
+  return a[Math.floor(n / 2)];
 }
 
 /** Where a loss grew most against its calmest size, for the message. */
@@ -139,11 +170,17 @@ function lossGrowth(xs: number[], w: number, levelCounts: boolean, t: AlarmThres
   const hit = xs.map(() => false);
   let calm = Infinity;
   let worst: Growth | undefined;
+  // The window's finite values, then their magnitudes or swings, in two reused buffers.
+  const win = new Float64Array(w);
+  const sizes = new Float64Array(w);
   for (let i = WARM_UP_WINDOWS * w - 1; i < xs.length; i++) {
-    const win = xs.slice(i + 1 - w, i + 1).filter(Number.isFinite);
-    if (win.length < 2) continue;
-    const level = levelCounts ? median(win.map(Math.abs)) : 0;
-    const swing = median(win.slice(1).map((x, j) => Math.abs(x - win[j])));
+    let n = 0;
+    for (let j = i + 1 - w; j <= i; j++) if (Number.isFinite(xs[j])) win[n++] = xs[j];
+    if (n < 2) continue;
+    for (let j = 0; j < n; j++) sizes[j] = Math.abs(win[j]);
+    const level = levelCounts ? sortedMedian(sizes, n) : 0;
+    for (let j = 1; j < n; j++) sizes[j - 1] = Math.abs(win[j] - win[j - 1]);
+    const swing = sortedMedian(sizes, n - 1);
     const size = Math.max(level, swing);
     calm = Math.min(calm, size);
     const ratio = size / Math.max(t.divergenceFloor, calm);
@@ -213,8 +250,17 @@ export function detectAlarms(
   const alarms: Alarm[] = [];
   const steps = metrics.map((m) => m.step);
   const w = Math.max(1, t.window);
-  const windowed = (f: (m: MetricRecord) => number) =>
-    metrics.map((_, i) => (i + 1 >= w ? mean(metrics.slice(i + 1 - w, i + 1).map(f)) : NaN));
+  // The mean over each window, summed in the window's order (no running sum: the same roundings
+  // as a mean of the slice, so a threshold is crossed at the same record).
+  const windowed = (f: (m: MetricRecord) => number) => {
+    const v = metrics.map(f);
+    return v.map((_, i) => {
+      if (i + 1 < w) return NaN;
+      let sum = 0;
+      for (let j = i + 1 - w; j <= i; j++) sum += v[j];
+      return sum / w;
+    });
+  };
 
   if (opts.probability && metrics.length >= w) {
     const dx = windowed((m) => m.dReal);
