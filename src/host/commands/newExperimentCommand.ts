@@ -12,9 +12,9 @@ export interface ExperimentTemplate {
 }
 
 export const EXPERIMENT_TEMPLATES: readonly ExperimentTemplate[] = [
-  { id: 'ring', file: 'ring.json', label: 'Ring of Gaussians (2-D)', detail: 'Eight modes on a circle; trains in about a minute on any machine. Watch mode collapse happen.' },
-  { id: 'grid', file: 'grid.json', label: 'Grid of Gaussians (2-D)', detail: 'Twenty-five modes on a 5×5 grid: a harder test of mode coverage.' },
-  { id: 'mnist', file: 'mnist.json', label: 'MNIST digits (DCGAN)', detail: 'Handwritten digits 28×28 from the bundled MNIST files; a DCGAN generator and discriminator.' },
+  { id: 'ring', file: 'ring.json', label: 'Ring of Gaussians (2-D)', detail: 'Eight modes on a circle; the benchmark recipe, about four minutes on one core. Watch G find every mode.' },
+  { id: 'grid', file: 'grid.json', label: 'Grid of Gaussians (2-D)', detail: 'Twenty-five modes on a 5×5 grid: a harder test of mode coverage, about five minutes on two cores.' },
+  { id: 'mnist', file: 'mnist.json', label: 'MNIST digits (DCGAN)', detail: 'Handwritten digits 28×28 from the bundled MNIST files; a DCGAN, about eleven minutes on two cores.' },
   { id: 'imageFolder', file: 'imageFolder.json', label: 'Your image folder (DCGAN)', detail: 'PNG/JPEG images from a folder next to the gan.json, resized to 32×32 RGB.' },
 ];
 
