@@ -251,6 +251,23 @@ for (let load = 0; load < LOADS; load++) {
       await cdp.send('Profiler.start');
     }
     await page.evaluate(() => (window.__ganStudioDrawStats = {}));
+    if (process.argv.includes('--profile')) {
+      // Which canvases the live updates repaint, and how many pixels: each repaint is committed
+      // to the compositor, the largest part of an update's main-thread time.
+      await page.evaluate(() => {
+        const seen = new Map();
+        window.__canvasDraws = seen;
+        const proto = window.CanvasRenderingContext2D.prototype;
+        const clear = proto.clearRect;
+        proto.clearRect = function (...args) {
+          const c = this.canvas;
+          const label = c.getAttribute('aria-label') ?? c.closest('[id]')?.id ?? c.className ?? 'canvas';
+          const key = `${label} ${c.width}×${c.height}`;
+          seen.set(key, (seen.get(key) ?? 0) + 1);
+          return clear.apply(this, args);
+        };
+      });
+    }
     // Wall-clock timings include time the OS gave to other processes; the trace's thread CPU
     // time (tdur) is the main-thread cost itself, and is what the target is checked against.
     await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline'] });
@@ -262,6 +279,10 @@ for (let load = 0; load < LOADS; load++) {
     cpuPerUpdate.push(...updateCpu(JSON.parse((await browser.stopTracing()).toString())));
     const drawStats = await page.evaluate(() => window.__ganStudioDrawStats);
     if (process.argv.includes('--profile')) {
+      const canvases = await page.evaluate(() => [...window.__canvasDraws.entries()]);
+      const pixels = canvases.reduce((a, [k, n]) => a + n * k.split(' ').at(-1).split('×').reduce((x, y) => x * y, 1), 0);
+      console.log(`canvases repainted over ${UPDATES} live updates (${(pixels / UPDATES / 1e6).toFixed(2)} Mpixel per update):`);
+      for (const [k, n] of canvases.sort((a, b) => b[1] - a[1])) console.log(`  ${String(n).padStart(5)}×  ${k}`);
       console.log('draw time per view over all live updates:');
       for (const [k, ms] of Object.entries(drawStats).sort((a, b) => b[1] - a[1])) console.log(`  ${ms.toFixed(1).padStart(8)} ms  ${k}`);
     }
