@@ -12,6 +12,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { adamUpdate, FUSED_ADAM, FusedAdamOptimizer } from '../../src/trainer/kernels/fusedAdam';
+import { simdAdamFor } from '../../src/trainer/kernels/wasmAdam';
 import { registerWasmConvKernels } from '../../src/trainer/kernels/wasmConvKernels';
 import { values } from '../helpers/values';
 
@@ -170,6 +171,12 @@ test('wasm: one fused kernel call per variable and no element-wise kernels', asy
   } finally {
     dispose(fused);
   }
+});
+
+test('wasm: the update runs as the SIMD module in the backend\'s memory, so the comparisons above test it', async () => {
+  await tf.setBackend('wasm');
+  assert.equal(typeof simdAdamFor((tf.backend() as unknown as { wasm: Parameters<typeof simdAdamFor>[0] }).wasm), 'function');
+  assert.equal(simdAdamFor(undefined), undefined, 'no memory, no module: the JS loop runs');
 });
 
 test('the fused update refuses mismatched sizes with the shapes in the message', async () => {

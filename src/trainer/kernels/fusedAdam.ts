@@ -18,6 +18,7 @@ import { getKernel, registerKernel } from '@tensorflow/tfjs-core';
 import type { DataId, KernelConfig, NamedTensorMap, TensorInfo } from '@tensorflow/tfjs-core';
 
 type Gradients = Parameters<tf.AdamOptimizer['applyGradients']>[0];
+import { simdAdam, simdAdamFor, type WasmModuleLike } from './wasmAdam';
 import { WASM, type WasmBackendLike } from './wasmKernelCalls';
 
 export const FUSED_ADAM = 'GanStudioAdam';
@@ -74,7 +75,13 @@ function wasmAdam({ inputs, backend, attrs }: AdamArgs<WasmBackendLike>): Tensor
   const outs = [backend.makeOutput(shape, 'float32'), backend.makeOutput(shape, 'float32'), backend.makeOutput(shape, 'float32')];
   // Views on the heap only after the last allocation: an allocation may grow (and move) it.
   const view = (t: TensorInfo) => backend.typedArrayFromHeap(t) as Float32Array;
-  adamUpdate(view(inputs.x), view(inputs.m), view(inputs.v), view(inputs.g), view(outs[0]), view(outs[1]), view(outs[2]), attrs);
+  const simd = simdAdamFor((backend as unknown as { wasm?: WasmModuleLike }).wasm);
+  if (simd) {
+    const at = (t: TensorInfo) => view(t).byteOffset;
+    simdAdam(simd, [at(inputs.x), at(inputs.m), at(inputs.v), at(inputs.g), at(outs[0]), at(outs[1]), at(outs[2])], tf.util.sizeFromShape(shape), attrs);
+  } else {
+    adamUpdate(view(inputs.x), view(inputs.m), view(inputs.v), view(inputs.g), view(outs[0]), view(outs[1]), view(outs[2]), attrs);
+  }
   return outs;
 }
 
