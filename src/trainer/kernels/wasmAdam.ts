@@ -82,7 +82,7 @@ const SPLAT = 19;
 const [VG, VM, VV] = [27, 28, 29];
 const [SG, SM, SV] = [30, 31, 32];
 
-/** One element (scalar) or four (vector) of the update at byte offset I; `ops` picks the width. */
+/** The update of one element (scalar) or four (vector) at byte offset I. */
 function updateBody(vector: boolean): number[] {
   const at = (base: number) => [...get(base), ...get(I), ...i32.add];
   const load = vector ? v128.load : f32.load;
