@@ -13,6 +13,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { registerWasmConvKernels } from '../../src/trainer/kernels/wasmConvKernels';
+import { transposeInner } from '../../src/trainer/kernels/wasmGenericKernels';
 import { values } from '../helpers/values';
 
 const TOLERANCE = 1e-4;
@@ -318,4 +319,17 @@ test('registering twice keeps our kernels', () => {
   const dw = tf.engine().runKernel<tf.Tensor>(tf.Conv2DBackpropFilter, { x, dy }, { strides: 2, pad: 'valid', dataFormat: 'NHWC', filterShape: [2, 2, 1, 1] });
   assert.deepEqual(Array.from(dw.dataSync()), [4, 4, 4, 4]);
   tf.dispose([dy, x, dw]);
+});
+
+test('transposeInner swaps the two inner axes of every matrix in a batch, tails included', () => {
+  for (const [batch, rows, cols] of [[1, 256, 128], [3, 7, 5], [2, 4, 1], [1, 1, 9], [2, 9, 4], [1, 0, 3]]) {
+    const src = values(batch * rows * cols, batch + rows + cols);
+    const dst = new Float32Array(src.length).fill(Number.NaN);
+    transposeInner(src, dst, batch, rows, cols);
+    for (let b = 0; b < batch; b++) {
+      for (let i = 0; i < rows; i++) {
+        for (let j = 0; j < cols; j++) assert.equal(dst[b * rows * cols + j * rows + i], src[b * rows * cols + i * cols + j], `[${batch},${rows},${cols}] at ${b},${i},${j}`);
+      }
+    }
+  }
 });
