@@ -247,7 +247,7 @@ export interface KernelTime {
   flops: number;
 }
 
-const size = (shape: number[] | undefined) => (shape ?? []).reduce((a, b) => a * b, 1);
+const size = (shape: number[] | undefined) => tf.util.sizeFromShape(shape ?? []);
 
 /**
  * The useful flops of one kernel call, from its shapes alone (tf.profile records no attributes):
