@@ -14,14 +14,17 @@ export class ResumeCommand implements Command {
 
   async execute(arg?: unknown): Promise<void> {
     if (!(await ensureTrusted('Resuming a run'))) return;
-    const entry =
+    const chosen =
       runFromArg(arg, this.s) ??
       (await pickRun(this.s, {
         title: 'Resume Run…',
         filter: (e) => !e.live && e.hasCheckpoint && (e.info.status !== 'running' || e.interrupted),
         empty: 'GAN Studio: no run can be resumed (a run needs a checkpoint and must not be training).',
       }));
-    if (!entry) return;
+    if (!chosen) return;
+    // The store's entries are refreshed after a short debounce: the "stopped" toast's Resume can
+    // arrive while the run's entry still says it trains. Judge the run as it is now.
+    const entry = this.s.runs.readOne(chosen.dir) ?? chosen;
     if (entry.live || this.s.registry.byRunDir(entry.dir)) {
       void vscode.window.showInformationMessage(`GAN Studio: ${entry.info.id} is already training.`);
       return;
