@@ -108,6 +108,7 @@ describe('dashboard webview', { skip }, () => {
     const mid = Number(await view.page.getAttribute('#samples .scrub-label', 'data-step'));
     assert.ok(mid > snap.samples[0].step && mid < snap.samples.at(-1)!.step, `hover moved the scrubber to step ${mid}`);
     assert.equal(await view.page.isVisible('#losses .chart-readout'), true, 'hover read-out shown');
+    assert.equal(await view.page.$eval('#losses .chart-overlay', (c) => getComputedStyle(c).display), 'block', 'the overlay with the cursor line is displayed');
     assert.match((await view.page.textContent('#losses .chart-readout')) ?? '', /D loss: -?\d/);
     await view.screenshot('ring-hover-dark');
     await view.close();
@@ -186,6 +187,21 @@ describe('dashboard webview', { skip }, () => {
     }
     const after = await view.page.$eval(plot, (c) => (c as any).toDataURL());
     assert.notEqual(after, before, 'the loss chart redrew');
+    // With no cursor and no markers the charts' overlays are empty, and out of the page (an empty
+    // canvas on screen still costs a copy to the compositor every frame).
+    assert.equal(await view.page.$eval('#losses .chart-overlay', (c) => getComputedStyle(c).display), 'none', 'an empty overlay is not displayed');
+    // An append that changes nothing shown writes nothing to the summary or the game controls:
+    // each rewritten text node would cost a style, layout and paint pass at 10 updates a second.
+    await view.page.evaluate(() => {
+      const w = window;
+      w.__mutations = [];
+      w.__observer = new MutationObserver((list) => w.__mutations.push(...list.map((m) => `${m.type} ${(m.target as Element).id || (m.target as Element).className || m.target.nodeName}`)));
+      for (const sel of ['.summary', '#game']) w.__observer.observe(document.querySelector(sel), { subtree: true, childList: true, characterData: true, attributes: true });
+    });
+    const lastRun = { ...snap.run, step: records.at(-1)!.step };
+    await view.post({ type: 'append', runId: snap.run.id, run: lastRun });
+    await view.frames(2);
+    assert.deepEqual(await view.page.evaluate(() => (window).__mutations), [], 'an unchanged append rewrote nothing');
     const label = await view.page.textContent('#samples .scrub-label');
     assert.notEqual(label, beforeLabel);
     assert.match(label ?? '', new RegExp(`${full.samples.length}/${full.samples.length}$`), 'the scrubber followed the newest sample');

@@ -427,10 +427,15 @@ class HistoryChart implements Drawable {
   }
 
   private drawOverlay(): void {
-    const ctx = this.overlay.begin();
     const hs = this.run().histograms;
     const step = this.link.step();
-    if (hs.length === 0) return;
+    const markers = this.link.markers?.() ?? [];
+    (this.target as HTMLElement).dataset.markers = String(markers.length);
+    if (hs.length === 0 || (step === null && markers.length === 0)) {
+      this.overlay.blank();
+      return;
+    }
+    const ctx = this.overlay.begin();
     this.drawMarkers(ctx, hs);
     if (step === null) return;
     const p = palette();

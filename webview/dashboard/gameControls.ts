@@ -6,7 +6,7 @@
  */
 import type { EditablePointer } from '../../src/protocol/runFormat';
 import type { ControlRunMessage } from '../../src/protocol/webviewProtocol';
-import { button, collapsible, dropdown, numberField, type ButtonControl, type DropdownControl, type NumberFieldControl } from '../shared/controls';
+import { button, collapsible, dropdown, numberField, setAttr, setHidden, setText, type ButtonControl, type DropdownControl, type NumberFieldControl } from '../shared/controls';
 import { formatStep, formatValue } from '../shared/format';
 import { applicablePointers, describeEvent, effectiveValues, pointerLabel } from '../shared/runEvents';
 import type { RunData } from '../shared/runData';
@@ -51,6 +51,7 @@ export class GameControls {
   private forkButton: ButtonControl | undefined;
   private lastRequest = -Infinity;
   private formFor = '';
+  private valuesFor: { form: string; config: unknown; events: readonly unknown[]; count: number; live: boolean } | undefined;
 
   constructor(
     private run: RunData,
@@ -163,15 +164,15 @@ export class GameControls {
     const paused = live && r.paused;
     this.el.classList.toggle('paused', paused);
     this.pause.setLabel(paused ? 'Continue' : 'Pause');
-    this.pause.el.title = paused ? 'Continue training (Space)' : 'Pause training between steps; its state stays in memory (Space)';
+    setAttr(this.pause.el, 'title', paused ? 'Continue training (Space)' : 'Pause training between steps; its state stays in memory (Space)');
     this.pause.setDisabled(!live);
     for (const b of [this.dStep, this.gStep, this.step]) b.setDisabled(!paused);
     const done = Math.max(r.info.step, r.length > 0 ? r.step.data[r.length - 1] : 0);
-    this.stateText.textContent = !live ? `Not training (${r.info.status}): the controls work on a live run` : paused ? `Paused at step ${formatStep(done)}` : `Training, step ${formatStep(done)}`;
-    this.stateText.dataset.state = !live ? 'idle' : paused ? 'paused' : 'training';
+    setText(this.stateText, !live ? `Not training (${r.info.status}): the controls work on a live run` : paused ? `Paused at step ${formatStep(done)}` : `Training, step ${formatStep(done)}`);
+    setAttr(this.stateText, 'data-state', !live ? 'idle' : paused ? 'paused' : 'training');
     const last = r.events.at(-1);
-    this.lastText.textContent = last ? `Last: step ${formatStep(last.step)}, ${describeEvent(last)}` : '';
-    this.lastText.hidden = !last;
+    setText(this.lastText, last ? `Last: step ${formatStep(last.step)}, ${describeEvent(last)}` : '');
+    setHidden(this.lastText, !last);
     this.updateEdits();
     this.updateFork();
   }
@@ -184,6 +185,10 @@ export class GameControls {
       this.formFor = key;
       this.buildForms(pointers);
     }
+    // The values in effect change only with the config, an edit or the run going live or not.
+    const shown = this.valuesFor;
+    if (shown && shown.form === key && shown.config === r.config && shown.events === r.events && shown.count === r.events.length && shown.live === this.live) return;
+    this.valuesFor = { form: key, config: r.config, events: r.events, count: r.events.length, live: this.live };
     const values = effectiveValues(r.config, r.events);
     for (const row of this.editRows) {
       const v = values.get(row.pointer) ?? NaN;
@@ -273,9 +278,9 @@ export class GameControls {
       );
     }
     this.forkButton?.setDisabled(cps.length === 0);
-    this.forkNote.textContent = cps.length
+    setText(this.forkNote, cps.length
       ? 'The fork starts from the checkpoint with its parent’s settings there; fill in only what should differ.'
-      : 'This run has no checkpoint yet to fork from.';
+      : 'This run has no checkpoint yet to fork from.');
   }
 
   private applyEdit(row: EditRow): void {

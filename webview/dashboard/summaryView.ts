@@ -3,7 +3,7 @@
  * config and the Stop/Resume buttons. The buttons only post typed messages; the host decides.
  */
 import type { RunData } from '../shared/runData';
-import { badge, button, collapsible, progressRing, type ButtonControl } from '../shared/controls';
+import { badge, button, collapsible, progressRing, setAttr, setHidden, setText, type ButtonControl } from '../shared/controls';
 import { formatDuration, formatSpeed, paceOf } from '../../src/analysis/progress';
 import { backendNote } from '../../src/analysis/backendNote';
 import { formatStep } from '../shared/format';
@@ -71,8 +71,8 @@ export class SummaryView {
   update(): void {
     const r = this.run;
     const info = r.info;
-    this.title.textContent = info.name;
-    this.title.title = `${info.id}\n${info.configPath ?? ''}`;
+    setText(this.title, info.name);
+    setAttr(this.title, 'title', `${info.id}\n${info.configPath ?? ''}`);
     if (info.status !== this.shownStatus) {
       this.shownStatus = info.status;
       const status = badge(info.status, `status status-${info.status}`);
@@ -112,22 +112,24 @@ export class SummaryView {
     }
     facts.forEach(([, v], i) => {
       const dd = this.facts.children[i * 2 + 1] as HTMLElement;
-      if (dd.textContent !== v) dd.textContent = v;
+      setText(dd, v);
     });
     // Why this backend and not a better one, on hover.
     const backendDd = this.facts.querySelector<HTMLElement>('dd[data-fact="Backend"]');
     const why = backendNote(info).detail;
     if (backendDd && backendDd.title !== why) backendDd.title = why;
     const frac = info.totalSteps > 0 ? Math.min(1, info.step / info.totalSteps) : 0;
-    this.bar.setAttribute('aria-valuenow', String(Math.round(frac * 100)));
-    this.bar.setAttribute('aria-label', `Training progress ${Math.round(frac * 100)}%`);
-    (this.bar.firstElementChild as HTMLElement).style.width = `${frac * 100}%`;
+    setAttr(this.bar, 'aria-valuenow', String(Math.round(frac * 100)));
+    setAttr(this.bar, 'aria-label', `Training progress ${Math.round(frac * 100)}%`);
+    // In steps of 0.1 %, a pixel of a wide panel: the bar is not re-laid out for every step.
+    const width = `${Math.round(frac * 1000) / 10}%`;
+    const fill = this.bar.firstElementChild as HTMLElement;
+    if (fill.style.width !== width) fill.style.width = width;
 
-    this.lineage.hidden = !info.parent;
-    const lineage = info.parent ? `Fork of ${info.parent.runId} at step ${formatStep(info.parent.step)}` : '';
-    if (this.lineageText.textContent !== lineage) this.lineageText.textContent = lineage;
-    this.error.hidden = !info.error;
-    this.error.textContent = info.error ? `Failed${info.error.step ? ` at step ${info.error.step}` : ''}: ${info.error.message}` : '';
+    setHidden(this.lineage, !info.parent);
+    setText(this.lineageText, info.parent ? `Fork of ${info.parent.runId} at step ${formatStep(info.parent.step)}` : '');
+    setHidden(this.error, !info.error);
+    setText(this.error, info.error ? `Failed${info.error.step ? ` at step ${info.error.step}` : ''}: ${info.error.message}` : '');
     this.stop.setDisabled(info.status !== 'running');
     this.resume.setDisabled(info.status === 'running' || info.status === 'completed' || !(info.checkpointStep > 0));
     if (r.config !== this.shownConfig) {

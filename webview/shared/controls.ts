@@ -16,6 +16,21 @@ import {
 
 let registered = false;
 
+/**
+ * DOM writes that happen only when the value changes. Live updates arrive ten times a second, and
+ * even an unchanged `textContent` assignment replaces the text node, which costs a style, layout
+ * and paint pass of its box in the frame that follows.
+ */
+export function setText(el: HTMLElement, text: string): void {
+  if (el.textContent !== text) el.textContent = text;
+}
+export function setAttr(el: HTMLElement, name: string, value: string): void {
+  if (el.getAttribute(name) !== value) el.setAttribute(name, value);
+}
+export function setHidden(el: HTMLElement, hidden: boolean): void {
+  if (el.hidden !== hidden) el.hidden = hidden;
+}
+
 export function registerControls(): void {
   if (registered) return;
   registered = true;
@@ -48,9 +63,7 @@ export function button(label: string, onClick: () => void, opts: { secondary?: b
   return {
     el,
     setDisabled: (d) => el.toggleAttribute('disabled', d),
-    setLabel: (l) => {
-      el.textContent = l;
-    },
+    setLabel: (l) => setText(el, l),
   };
 }
 

@@ -66,7 +66,6 @@ export class LineChart implements Drawable {
   private readonly overlay: Surface;
   private axesKey = '';
   private plotKey = '';
-  private overlayDrawn = false;
   /** Bumped when the drawn series set changes (new series, legend toggles). */
   private seriesVersion = 0;
   private readonly readout: HTMLElement;
@@ -373,18 +372,11 @@ export class LineChart implements Drawable {
     this.body.dataset.markers = String(placed.length);
     if (step === null || series.length === 0) {
       this.readout.hidden = true;
-      // An untouched canvas costs nothing at commit; clear it only if something is on it.
-      if (placed.length > 0) {
-        this.drawMarkers(this.overlay.begin(), placed);
-        this.overlayDrawn = true;
-      } else if (this.overlayDrawn) {
-        this.overlay.begin();
-        this.overlayDrawn = false;
-      }
+      if (placed.length > 0) this.drawMarkers(this.overlay.begin(), placed);
+      else this.overlay.blank();
       return;
     }
     const ctx = this.overlay.begin();
-    this.overlayDrawn = true;
     this.drawMarkers(ctx, placed);
     const p = palette();
     const { x0, x1, y0, y1, w, h } = this.view;
