@@ -193,15 +193,16 @@ describe('dashboard webview', { skip }, () => {
     // An append that changes nothing shown writes nothing to the summary or the game controls:
     // each rewritten text node would cost a style, layout and paint pass at 10 updates a second.
     await view.page.evaluate(() => {
-      const w = window;
-      w.__mutations = [];
-      w.__observer = new MutationObserver((list) => w.__mutations.push(...list.map((m) => `${m.type} ${(m.target as Element).id || (m.target as Element).className || m.target.nodeName}`)));
-      for (const sel of ['.summary', '#game']) w.__observer.observe(document.querySelector(sel), { subtree: true, childList: true, characterData: true, attributes: true });
+      const seen: string[] = (window.__mutations = []);
+      const observer = new window.MutationObserver((list: { type: string; target: { id?: string; className?: string; nodeName: string } }[]) => {
+        for (const m of list) seen.push(`${m.type} ${m.target.id || m.target.className || m.target.nodeName}`);
+      });
+      for (const sel of ['.summary', '#game']) observer.observe(document.querySelector(sel), { subtree: true, childList: true, characterData: true, attributes: true });
     });
     const lastRun = { ...snap.run, step: records.at(-1)!.step };
     await view.post({ type: 'append', runId: snap.run.id, run: lastRun });
     await view.frames(2);
-    assert.deepEqual(await view.page.evaluate(() => (window).__mutations), [], 'an unchanged append rewrote nothing');
+    assert.deepEqual(await view.page.evaluate(() => window.__mutations), [], 'an unchanged append rewrote nothing');
     const label = await view.page.textContent('#samples .scrub-label');
     assert.notEqual(label, beforeLabel);
     assert.match(label ?? '', new RegExp(`${full.samples.length}/${full.samples.length}$`), 'the scrubber followed the newest sample');
