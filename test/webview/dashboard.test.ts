@@ -108,7 +108,7 @@ describe('dashboard webview', { skip }, () => {
     const mid = Number(await view.page.getAttribute('#samples .scrub-label', 'data-step'));
     assert.ok(mid > snap.samples[0].step && mid < snap.samples.at(-1)!.step, `hover moved the scrubber to step ${mid}`);
     assert.equal(await view.page.isVisible('#losses .chart-readout'), true, 'hover read-out shown');
-    assert.equal(await view.page.$eval('#losses .chart-overlay', (c) => getComputedStyle(c).display), 'block', 'the overlay with the cursor line is displayed');
+    assert.equal(await view.page.$eval('#losses .chart-overlay', (c) => window.getComputedStyle(c).display), 'block', 'the overlay with the cursor line is displayed');
     assert.match((await view.page.textContent('#losses .chart-readout')) ?? '', /D loss: -?\d/);
     await view.screenshot('ring-hover-dark');
     await view.close();
@@ -189,7 +189,7 @@ describe('dashboard webview', { skip }, () => {
     assert.notEqual(after, before, 'the loss chart redrew');
     // With no cursor and no markers the charts' overlays are empty, and out of the page (an empty
     // canvas on screen still costs a copy to the compositor every frame).
-    assert.equal(await view.page.$eval('#losses .chart-overlay', (c) => getComputedStyle(c).display), 'none', 'an empty overlay is not displayed');
+    assert.equal(await view.page.$eval('#losses .chart-overlay', (c) => window.getComputedStyle(c).display), 'none', 'an empty overlay is not displayed');
     // An append that changes nothing shown writes nothing to the summary or the game controls:
     // each rewritten text node would cost a style, layout and paint pass at 10 updates a second.
     await view.page.evaluate(() => {
