@@ -8,12 +8,15 @@
  *   and call the fast path.
  * - Tile computes every output index (≈55 ns per element); the batch-norm gradient tiles a
  *   [1,1,1,C] vector to the full activation. We copy blocks instead.
- * - LeakyRelu (≈6 ns per element), and its gradient's Greater + Select, are scalar loops. x·step(x, α)
- *   is the same function with two vectorised kernels, and step(x, α) is exactly its derivative.
+ * - LeakyRelu (≈6 ns per element), and its gradient's Greater + Select, are scalar loops. Ours are
+ *   one SIMD pass each (wasmLoops.ts), bit for bit x·step(x, α) and dy·step(x, α); without the
+ *   loops, Step then Multiply (two vectorised stock kernels) compute the same.
  * - Sum and Mean over leading axes (a bias or batch-norm gradient, batch-norm's moments: [n,h,w,c]
  *   reduced to [c]) transpose the whole tensor first so that the reduced axes are innermost. We
- *   add rows in place instead, in the same order per output element as the stock kernel's scalar
- *   loop (float32 additions; bit-identical, tested).
+ *   add rows in place instead (a SIMD loop, or JS without it), in the same order per output
+ *   element as the stock kernel's scalar loop (float32 additions; bit-identical, tested).
+ * - FusedBatchNorm divides by a square root per element in a scalar loop (≈3.9 ns per element).
+ *   Ours takes the root once per channel and runs the rest as a SIMD loop, bit for bit stock.
  * - Identity copies its input. The engine runs it on every tensor it saves for the backward pass
  *   (≈40 activation copies per DCGAN step). Tensor data is immutable, so sharing the buffer is
  *   enough; the cpu backend's Identity does the same.
@@ -22,6 +25,18 @@ import { getKernel, registerGradient, registerKernel, unregisterKernel, util } f
 import * as tf from '@tensorflow/tfjs-core';
 import type { GradConfig, KernelConfig, LeakyReluAttrs, TensorInfo } from '@tensorflow/tfjs-core';
 import { type KernelArgs, release, run, runConfig, transpose, WASM, type WasmBackendLike } from './wasmKernelCalls';
+import { wasmLoopsFor, type WasmLoops } from './wasmLoops';
+import type { WasmModuleLike } from './wasmAsm';
+
+/** The SIMD loops in this backend's memory, or undefined (then the JS or stock path runs). */
+function loopsOf(backend: WasmBackendLike): WasmLoops | undefined {
+  return wasmLoopsFor((backend as unknown as { wasm?: WasmModuleLike }).wasm);
+}
+
+/** A tensor's byte offset in the wasm heap (unlike a view, still valid after the heap grows). */
+function heapOffset(backend: WasmBackendLike, t: TensorInfo): number {
+  return backend.typedArrayFromHeap(t).byteOffset;
+}
 
 /** Stock configs we replaced, captured once so that registering twice never wraps our own. */
 const stock = new Map<string, KernelConfig>();
@@ -38,6 +53,11 @@ export function replaceWasmKernel(kernelName: string, make: (stockConfig: Kernel
   ours.add(config.kernelFunc);
   if (current !== undefined) unregisterKernel(kernelName, WASM);
   registerKernel(config);
+}
+
+/** The stock wasm kernel we replaced under this name, for comparisons in tests. */
+export function stockWasmKernel(kernelName: string): KernelConfig | undefined {
+  return stock.get(kernelName);
 }
 
 function stockOrThrow(name: string, config: KernelConfig | undefined): KernelConfig {
@@ -169,11 +189,16 @@ function leadingAxesReduction(name: 'Sum' | 'Mean') {
       const out = backend.makeOutput(outShape, 'float32');
       const src = backend.typedArrayFromHeap(x) as Float32Array;
       const dst = backend.typedArrayFromHeap(out) as Float32Array;
-      const acc = columnSums(src, rows, inner);
-      if (name === 'Mean') {
-        for (let c = 0; c < inner; c++) acc[c] /= rows;
+      const loops = loopsOf(backend);
+      if (loops) {
+        dst.fill(0);
+        loops.columnSums(src.byteOffset, dst.byteOffset, rows, inner);
+      } else {
+        dst.set(columnSums(src, rows, inner));
       }
-      dst.set(acc);
+      if (name === 'Mean') {
+        for (let c = 0; c < inner; c++) dst[c] /= rows;
+      }
       return out;
     };
     return { ...base, kernelFunc: kernelFunc as unknown as KernelConfig['kernelFunc'] };
@@ -222,6 +247,12 @@ function leakyRelu(stockConfig: KernelConfig | undefined): KernelConfig {
   const base = stockOrThrow('LeakyRelu', stockConfig);
   const kernelFunc = ({ inputs, backend, attrs }: KernelArgs<{ x: TensorInfo }, LeakyReluAttrs>) => {
     if (inputs.x.dtype !== 'float32') return runConfig(base, backend, inputs, attrs);
+    const loops = loopsOf(backend);
+    if (loops) {
+      const out = backend.makeOutput(inputs.x.shape, 'float32');
+      loops.leakyRelu(heapOffset(backend, inputs.x), heapOffset(backend, out), util.sizeFromShape(inputs.x.shape), attrs.alpha);
+      return out;
+    }
     // x·step(x, α): x for x > 0, α·x otherwise; exact, with no rounding beyond the stock kernel's.
     const slope = run(backend, 'Step', { x: inputs.x }, { alpha: attrs.alpha });
     const out = run(backend, 'Multiply', { a: inputs.x, b: slope });
@@ -232,7 +263,8 @@ function leakyRelu(stockConfig: KernelConfig | undefined): KernelConfig {
 }
 
 /**
- * The derivative of LeakyRelu is step(x, α). On wasm that is one vectorised kernel instead of
+ * The derivative of LeakyRelu is step(x, α). On wasm, dy·step(x, α) is one kernel of ours
+ * (LEAKY_RELU_GRAD: one SIMD pass, or Step then Multiply without the loops) instead of
  * Greater + Select (two scalar loops); other backends keep tfjs-core's formulation.
  * Gradients are global, so this is registered for every backend and picks per call.
  */
@@ -243,10 +275,74 @@ const leakyReluGrad: GradConfig = {
     const [x] = saved;
     const { alpha } = attrs as unknown as LeakyReluAttrs;
     const d = dy as tf.Tensor;
-    if (tf.getBackend() === WASM) return { x: () => tf.mul(d, tf.step(x, alpha)) };
+    if (tf.getBackend() === WASM) return { x: () => tf.engine().runKernel<tf.Tensor>(LEAKY_RELU_GRAD, { dy: d, x }, { alpha }) };
     return { x: () => tf.where(tf.greater(x, 0), d, tf.mul(d, alpha)) };
   },
 };
+
+/** dy·step(x, α) on wasm: the LeakyRelu gradient as one kernel. */
+export const LEAKY_RELU_GRAD = 'GanStudioLeakyReluGrad';
+
+function leakyReluGradKernel({ inputs, backend, attrs }: KernelArgs<{ dy: TensorInfo; x: TensorInfo }, LeakyReluAttrs>): TensorInfo {
+  const { dy, x } = inputs;
+  const loops = loopsOf(backend);
+  if (loops && dy.dtype === 'float32' && x.dtype === 'float32' && util.arraysEqual(dy.shape, x.shape)) {
+    const out = backend.makeOutput(x.shape, 'float32');
+    loops.leakyReluGrad(heapOffset(backend, dy), heapOffset(backend, x), heapOffset(backend, out), util.sizeFromShape(x.shape), attrs.alpha);
+    return out;
+  }
+  const slope = run(backend, 'Step', { x }, { alpha: attrs.alpha });
+  const out = run(backend, 'Multiply', { a: dy, b: slope });
+  release(backend, slope);
+  return out;
+}
+
+/**
+ * Its own gradient, for a gradient penalty (WGAN-GP differentiates D's input gradient again):
+ * linear in dy with slope step(x, α), and step's derivative in x is zero.
+ */
+const leakyReluGradGrad: GradConfig = {
+  kernelName: LEAKY_RELU_GRAD,
+  inputsToSave: ['x'],
+  gradFunc: (ddy, saved, attrs) => {
+    const [x] = saved;
+    return {
+      dy: () => tf.engine().runKernel<tf.Tensor>(LEAKY_RELU_GRAD, { dy: ddy as tf.Tensor, x }, attrs),
+      x: () => tf.zerosLike(x),
+    };
+  },
+};
+
+/**
+ * FusedBatchNorm with per-channel mean, variance, offset and scale (what batch-norm layers pass):
+ * the SIMD loop, with √(variance + ε) per channel computed here once as the stock kernel does.
+ * Anything else, or no loops, goes to the stock kernel.
+ */
+function fusedBatchNorm(stockConfig: KernelConfig | undefined): KernelConfig {
+  const base = stockOrThrow('FusedBatchNorm', stockConfig);
+  type Inputs = { x: TensorInfo; mean: TensorInfo; variance: TensorInfo; offset?: TensorInfo | null; scale?: TensorInfo | null };
+  const kernelFunc = ({ inputs, backend, attrs }: KernelArgs<Inputs, { varianceEpsilon: number }>) => {
+    const { x, mean, variance, offset, scale } = inputs;
+    const channels = x.shape[x.shape.length - 1] ?? 0;
+    const size = util.sizeFromShape(x.shape);
+    const perChannel = (t: TensorInfo | null | undefined): t is TensorInfo => !!t && t.dtype === 'float32' && util.sizeFromShape(t.shape) === channels;
+    const loops = loopsOf(backend);
+    if (!loops || x.dtype !== 'float32' || channels === 0 || size % channels !== 0 || ![mean, variance, offset, scale].every(perChannel)) {
+      return runConfig(base, backend, inputs, attrs);
+    }
+    const norm = backend.makeOutput([channels], 'float32');
+    const out = backend.makeOutput(x.shape, 'float32');
+    const v = backend.typedArrayFromHeap(variance) as Float32Array;
+    const nf = backend.typedArrayFromHeap(norm) as Float32Array;
+    const eps = Math.fround(attrs.varianceEpsilon);
+    // √ of a float32 sum, rounded to float32: sqrt(variance[i] + variance_epsilon) of the C kernel.
+    for (let c = 0; c < channels; c++) nf[c] = Math.sqrt(Math.fround(v[c] + eps));
+    loops.batchNorm(heapOffset(backend, x), heapOffset(backend, out), heapOffset(backend, mean), heapOffset(backend, scale as TensorInfo), nf.byteOffset, heapOffset(backend, offset as TensorInfo), size / channels, channels);
+    release(backend, norm);
+    return out;
+  };
+  return { ...base, kernelFunc: kernelFunc as unknown as KernelConfig['kernelFunc'] };
+}
 
 export function registerWasmGenericKernels(): void {
   replaceWasmKernel('BatchMatMul', matMulWithoutTransposes('BatchMatMul'));
@@ -256,5 +352,8 @@ export function registerWasmGenericKernels(): void {
   replaceWasmKernel('Tile', () => ({ kernelName: 'Tile', backendName: WASM, kernelFunc: tile as unknown as KernelConfig['kernelFunc'] }));
   replaceWasmKernel('LeakyRelu', leakyRelu);
   replaceWasmKernel('Identity', () => ({ kernelName: 'Identity', backendName: WASM, kernelFunc: identity as unknown as KernelConfig['kernelFunc'] }));
+  replaceWasmKernel('FusedBatchNorm', fusedBatchNorm);
+  replaceWasmKernel(LEAKY_RELU_GRAD, () => ({ kernelName: LEAKY_RELU_GRAD, backendName: WASM, kernelFunc: leakyReluGradKernel as unknown as KernelConfig['kernelFunc'] }));
   registerGradient(leakyReluGrad);
+  registerGradient(leakyReluGradGrad);
 }
