@@ -183,3 +183,42 @@ test('a batch-norm gradient agrees with finite differences on wasm', () => {
   }
   tf.dispose([x, w, scale, offset]);
 });
+
+test('weight-gradient products Aᵀ·B are bit for bit the transpose-then-multiply path, and match cpu', async () => {
+  // [A shape, B shape]: N = 1 and M = 1 (the matrix-vector loop), M ≪ N (the swapped product),
+  // the general case, batches, and odd sizes for the vector tails.
+  const pairs: [number[], number[]][] = [
+    [[64, 3136], [64, 1]],
+    [[256, 128], [256, 1]],
+    [[256, 1], [256, 128]],
+    [[256, 2], [256, 128]],
+    [[13, 7], [13, 1]],
+    [[9, 1], [9, 11]],
+    [[3, 17, 5], [3, 17, 1]],
+    [[2, 6, 1], [2, 6, 3]],
+    [[2, 31, 3], [2, 31, 40]],
+    [[40, 6], [40, 9]],
+    [[1, 5], [1, 1]],
+  ];
+  for (const [sa, sb] of pairs) {
+    const make = () => [tf.tensor(values(tf.util.sizeFromShape(sa), sa[0] + 1), sa), tf.tensor(values(tf.util.sizeFromShape(sb), sb[0] + 2), sb)];
+    const label = `[${sa}]ᵀ·[${sb}]`;
+    await tf.setBackend('wasm');
+    const [got, want, shape] = tf.tidy(() => {
+      const [a, b] = make();
+      const perm = [...Array(sa.length).keys()];
+      [perm[sa.length - 2], perm[sa.length - 1]] = [perm[sa.length - 1], perm[sa.length - 2]];
+      const product = tf.matMul(a, b, true, false);
+      return [product.dataSync().slice(), tf.matMul(tf.transpose(a, perm), b).dataSync().slice(), product.shape];
+    });
+    assert.deepEqual(shape, [...sa.slice(0, -2), sa[sa.length - 1], sb[sb.length - 1]], label);
+    assertSameBits(got, want, label);
+    await tf.setBackend('cpu');
+    const cpu = tf.tidy(() => {
+      const [a, b] = make();
+      return tf.matMul(a, b, true, false).dataSync().slice();
+    });
+    for (let i = 0; i < got.length; i++) assert.ok(Math.abs(got[i] - cpu[i]) <= 1e-4 * Math.max(1, Math.abs(cpu[i])), `${label}: ${got[i]} vs cpu ${cpu[i]} at ${i}`);
+  }
+  await tf.setBackend('wasm');
+});

@@ -111,11 +111,54 @@ export function transposeInner(src: Float32Array, dst: Float32Array, batch: numb
   }
 }
 
+/**
+ * Aᵀ·B (A [.., K, M], B [.., K, N]: a dense layer's weight gradient, inputs ᵀ · output gradient)
+ * in the cheapest form that gives the same bits. XNNPACK packs (and transposes) its second operand
+ * on every call and pads its columns to 8:
+ * - N = 1 or M = 1 is a matrix-vector product, a SIMD loop of ours (the DCGAN's last dense layer,
+ *   A [64, 3136] and B [64, 1]: 0.48 ms as transpose + GEMM);
+ * - M far below N (the ring's first layers, A [256, 2] and B [256, 128]: 0.15 ms) is (Bᵀ·A)ᵀ,
+ *   so that XNNPACK packs the narrow A.
+ * Every output is the same dot product over K, accumulated in the same order, so the result is bit
+ * for bit the general path's (tested). Undefined: take the general path.
+ */
+function weightGradient(backend: WasmBackendLike, base: KernelConfig, a: TensorInfo, b: TensorInfo): TensorInfo | undefined {
+  const ra = a.shape.length;
+  if (ra < 2 || b.shape.length !== ra || a.dtype !== 'float32' || b.dtype !== 'float32') return undefined;
+  if (!util.arraysEqual(a.shape.slice(0, -1), b.shape.slice(0, -1))) return undefined;
+  const batch = a.shape.slice(0, -2);
+  const [k, m] = a.shape.slice(-2);
+  const n = b.shape[ra - 1];
+  const loops = loopsOf(backend);
+  if (loops && (n === 1 || m === 1)) {
+    // A matrix-vector product: Σ_k A[k, :]·b[k] (N = 1) or Σ_k B[k, :]·a[k] (M = 1), streamed once.
+    const out = backend.makeOutput([...batch, m, n], 'float32');
+    const [matrix, vector, width] = n === 1 ? [a, b, m] : [b, a, n];
+    const dst = backend.typedArrayFromHeap(out) as Float32Array;
+    dst.fill(0);
+    const [src, w] = [heapOffset(backend, matrix), heapOffset(backend, vector)];
+    const count = util.sizeFromShape(batch);
+    for (let i = 0; i < count; i++) loops.weightedColumnSums(src + i * k * width * 4, w + i * k * 4, dst.byteOffset + i * width * 4, k, width);
+    return out;
+  }
+  if (m >= n || n < 8 * m) return undefined;
+  const plain = { transposeA: false, transposeB: false };
+  const bT = swapInner(backend, b); // [.., N, K]
+  const product = runConfig(base, backend, { a: bT, b: a }, plain); // [.., N, M]
+  const out = swapInner(backend, product);
+  release(backend, bT, product);
+  return out;
+}
+
 function matMulWithoutTransposes(name: string) {
   return (stockConfig: KernelConfig | undefined): KernelConfig => {
     const base = stockOrThrow(name, stockConfig);
     const kernelFunc = ({ inputs, backend, attrs }: KernelArgs<Record<string, TensorInfo | null>, { transposeA: boolean; transposeB: boolean }>) => {
       if (!attrs.transposeA && !attrs.transposeB) return runConfig(base, backend, inputs, attrs);
+      if (name === 'BatchMatMul' && attrs.transposeA && !attrs.transposeB) {
+        const product = weightGradient(backend, base, inputs.a!, inputs.b!);
+        if (product) return product;
+      }
       const a = attrs.transposeA ? swapInner(backend, inputs.a!) : inputs.a!;
       const b = attrs.transposeB ? swapInner(backend, inputs.b!) : inputs.b!;
       const out = runConfig(base, backend, { ...inputs, a, b }, { ...attrs, transposeA: false, transposeB: false });

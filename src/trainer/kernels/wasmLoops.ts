@@ -7,6 +7,8 @@
  * - leakyReluGrad: x > 0 ? dy : dy·α, NaN where x is NaN, in one pass (was Step then Multiply);
  * - columnSums: Σ_r x[r, c] for every column c, the rows in order (Sum and Mean over leading axes:
  *   every bias and batch-norm gradient, batch norm's moments);
+ * - weightedColumnSums: Σ_r x[r, c]·w[r], a matrix-vector product Aᵀ·b (a dense layer's weight
+ *   gradient with one output or one input), which XNNPACK runs 8× padded after a transpose;
  * - batchNorm: offset + ((x − mean)·scale) / √(variance + ε) per channel (FusedBatchNorm), with
  *   the stock kernel's own mix of float and double precision (see batchNorm below).
  *
@@ -23,6 +25,8 @@ export interface WasmLoops {
   leakyReluGrad(dy: number, x: number, out: number, n: number, alpha: number): void;
   /** dst[c] += Σ_r src[r·inner + c], rows in order; dst holds `inner` floats (zeros for a sum). */
   columnSums(src: number, dst: number, rows: number, inner: number): void;
+  /** dst[c] += Σ_r src[r·inner + c]·w[r], rows in order, each product added as a GEMM adds it. */
+  weightedColumnSums(src: number, w: number, dst: number, rows: number, inner: number): void;
   /** out[r, c] = offset[c] + ((x[r, c] − mean[c])·scale[c]) / norm[c] (the last two in double), rows × channels floats. */
   batchNorm(x: number, out: number, mean: number, scale: number, norm: number, offset: number, rows: number, channels: number): void;
 }
@@ -121,6 +125,32 @@ function columnSums(): WasmFunction {
   };
 }
 
+function weightedColumnSums(): WasmFunction {
+  const [SRC, W, DST, ROWS, INNER] = [0, 1, 2, 3, 4];
+  const [P, C, ROWB, VECB, TOTAL, WP] = [5, 6, 7, 8, 9, 10];
+  const VW = 11;
+  const SW = 12;
+  // dst[c] = dst[c] + src[r, c]·w[r]: the order of a GEMM's multiply-then-accumulate.
+  const add = (vector: boolean): number[] => {
+    const [load, store, plus, times, w] = vector ? [v128.load, v128.store, f32x4.add, f32x4.mul, VW] : [f32.load, f32.store, f32.add, f32.mul, SW];
+    return [...at(DST, C), ...at(DST, C), ...load, ...get(SRC), ...get(P), ...i32.add, ...get(C), ...i32.add, ...load, ...get(w), ...times, ...plus, ...store];
+  };
+  return {
+    name: 'weightedColumnSums',
+    params: [I32, I32, I32, I32, I32],
+    locals: [[6, I32], [1, V128], [1, F32]],
+    code: [
+      ...rowGeometry(ROWS, INNER, ROWB, VECB, TOTAL),
+      ...get(W), ...set(WP),
+      ...rows(P, TOTAL, ROWB, [
+        ...get(WP), ...f32.load, ...tee(SW), ...f32x4.splat, ...set(VW),
+        ...get(WP), ...i32.const(4), ...i32.add, ...set(WP),
+        ...i32.const(0), ...set(C), ...loopUpTo(C, VECB, 16, add(true)), ...loopUpTo(C, ROWB, 4, add(false)),
+      ]),
+    ],
+  };
+}
+
 /**
  * The stock kernel (tfjs-backend-wasm 4.22, as compiled) rounds (x − mean)·scale to float32, then
  * divides by the float32 norm and adds the offset in double precision, rounding once at the end
@@ -171,5 +201,5 @@ const instances = new WeakMap<object, WasmLoops | null>();
 
 /** The loops bound to a backend's memory, or undefined where they cannot be (callers keep their JS or stock path). */
 export function wasmLoopsFor(module: WasmModuleLike | undefined): WasmLoops | undefined {
-  return instanceFor(module, () => (bytes ??= assemble([leakyRelu(), leakyReluGrad(), columnSums(), batchNorm()])), instances);
+  return instanceFor(module, () => (bytes ??= assemble([leakyRelu(), leakyReluGrad(), columnSums(), weightedColumnSums(), batchNorm()])), instances);
 }
