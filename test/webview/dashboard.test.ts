@@ -269,6 +269,30 @@ describe('dashboard webview', { skip }, () => {
     await view.close();
   });
 
+  test('the ridgeline keeps its older rows in place as histograms arrive', async () => {
+    const snap = server.snapshot(ringDir);
+    const template = snap.histograms.at(-1)!;
+    const hist = (i: number) => ({ ...template, step: (i + 1) * 10, real: template.real.map((c, j) => (c + i * j) % 17), fake: template.fake.map((c, j) => (c * (i + 3) + j) % 13) });
+    // 100 snapshots: every 4th one and the newest are rows (at most 40 fit).
+    const view = await open('dark', { ...snap, histograms: Array.from({ length: 100 }, (_, i) => hist(i)) });
+    await view.page.locator('#discriminator .history-canvas').scrollIntoViewIfNeeded();
+    await view.frames(3);
+    // The rows above the newest ridge's reach, left of the 0.5 line (which is drawn over them
+    // every frame): image data of that corner of the canvas, as a list.
+    const top = (): Promise<number[]> =>
+      view.page.$eval('#discriminator .history-canvas', (c: any) => Array.from(c.getContext('2d').getImageData(0, 0, Math.floor(c.width * 0.45), Math.floor(c.height * 0.45)).data as Uint8ClampedArray));
+    const whole = (): Promise<string> => view.page.$eval('#discriminator .history-canvas', (c: any) => c.toDataURL());
+    const [topBefore, before] = [await top(), await whole()];
+    await view.post({ type: 'append', runId: snap.run.id, histograms: [hist(100)] });
+    await view.frames(3);
+    assert.notEqual(await whole(), before, 'the newest row changed');
+    const after = await top();
+    const width = await view.page.$eval('#discriminator .history-canvas', (c: any) => Math.floor(c.width * 0.45));
+    const diff = after.map((v, i) => (v === topBefore[i] ? -1 : i)).filter((i) => i >= 0);
+    assert.ok(diff.length === 0, `the older rows did not move: ${diff.length} bytes differ, first at ${diff.slice(0, 5).map((i) => `${Math.floor(i / 4) % width},${Math.floor(i / 4 / width)}`).join(' ')}`);
+    await view.close();
+  });
+
   test('log scale, wall-time axis and the keyboard', async () => {
     const snap = server.snapshot(ringDir);
     const view = await open('light', snap);

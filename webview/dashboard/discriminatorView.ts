@@ -11,7 +11,7 @@ import { segmented } from '../shared/controls';
 import { requestDraw, type Drawable } from '../shared/frame';
 import { formatStep, formatValue } from '../shared/format';
 import { recordAtStep, type RunData } from '../shared/runData';
-import { palette, toRgba, withAlpha } from '../shared/theme';
+import { palette, themeVersion, toRgba, withAlpha } from '../shared/theme';
 import { SmoothedMetric, type ChartSettings } from './lossView';
 
 export type HistoryMode = 'ridgeline' | 'heatmap';
@@ -242,7 +242,7 @@ function standing(real: number, fake: number): string {
 }
 
 /**
- * History of the histograms. Ridgeline: up to ~40 evenly picked snapshots drawn as offset
+ * History of the histograms. Ridgeline: up to ~40 snapshots at a power-of-two stride, drawn as offset
  * outlines, oldest at the back. Heatmap: step on x, D output on y, real and fake densities mixed
  * into one colour per cell, built once into an offscreen image and scaled.
  */
@@ -252,6 +252,10 @@ class HistoryChart implements Drawable {
   private readonly overlay: Surface;
   private heat: HTMLCanvasElement | undefined;
   private heatKey = '';
+  /** The ridgeline's older rows, drawn once per set of picks (see picks). */
+  private ridgeCache: HTMLCanvasElement | undefined;
+  private ridgeKey = '';
+  private ridgeRun: RunData | undefined;
   private readonly overlayDrawable: Drawable;
   private layout = { l: 36, r: 10, t: 8, b: 20 };
 
@@ -292,12 +296,21 @@ class HistoryChart implements Drawable {
     requestDraw(this.overlayDrawable);
   }
 
-  /** Ridgeline rows shown; every snapshot is kept in memory, the view picks evenly among them. */
+  /**
+   * Ridgeline rows: every s-th snapshot from the first, s the smallest power of two that keeps the
+   * rows within what fits, and the newest. A new snapshot then moves only the newest row until the
+   * next multiple of s: the older rows stay where they are as the run grows (evenly spaced picks
+   * shifted every row at every snapshot), and are drawn once into a cached image.
+   */
   private picks(hs: HistogramRecord[]): number[] {
     const maxRows = Math.max(4, Math.min(40, Math.floor(this.surface.height / 5)));
-    if (hs.length <= maxRows) return hs.map((_, i) => i);
+    const n = hs.length;
+    if (n <= maxRows) return hs.map((_, i) => i);
+    let stride = 1;
+    while (Math.ceil((n - 1) / stride) + 1 > maxRows) stride *= 2;
     const out: number[] = [];
-    for (let k = 0; k < maxRows; k++) out.push(Math.round((k * (hs.length - 1)) / (maxRows - 1)));
+    for (let i = 0; i < n - 1; i += stride) out.push(i);
+    out.push(n - 1);
     return out;
   }
 
@@ -326,7 +339,6 @@ class HistoryChart implements Drawable {
   }
 
   private drawRidgeline(ctx: CanvasRenderingContext2D, hs: HistogramRecord[]): void {
-    const p = palette();
     const W = this.surface.width;
     const H = this.surface.height;
     const picks = this.picks(hs);
@@ -337,37 +349,64 @@ class HistoryChart implements Drawable {
     const w = W - m.l - m.r;
     const ht = H - m.t - m.b;
     const rowGap = picks.length > 1 ? ht / (picks.length - 1) : 0;
-    ctx.font = chartFont();
-    // Oldest at the top (back), newest at the bottom (front), as TensorBoard's offset view.
-    for (let k = 0; k < picks.length; k++) {
-      const h = hs[picks[k]];
-      const base = m.t + k * rowGap;
-      const nR = sum(h.real) || 1;
-      const nF = sum(h.fake) || 1;
-      const peak = Math.max(max(h.real) / nR, max(h.fake) / nF) || 1;
-      const bins = h.real.length;
-      for (const [counts, total, color] of [
-        [h.real, nR, p.real],
-        [h.fake, nF, p.fake],
-      ] as const) {
-        ctx.beginPath();
-        ctx.moveTo(m.l, base);
-        for (let i = 0; i < bins; i++) ctx.lineTo(m.l + ((i + 0.5) / bins) * w, base - (counts[i] / total / peak) * ridgeH);
-        ctx.lineTo(m.l + w, base);
-        ctx.fillStyle = withAlpha(color, 0.22);
-        ctx.fill();
-        ctx.strokeStyle = color;
-        ctx.lineWidth = 1.2;
-        ctx.stroke();
-      }
-      if (k === 0 || k === picks.length - 1 || k % Math.ceil(picks.length / 5) === 0) {
-        ctx.fillStyle = p.muted;
-        ctx.textAlign = 'right';
-        ctx.textBaseline = 'middle';
-        ctx.fillText(formatStep(h.step), m.l - 6, base);
+    const geometry = { m, w, ridgeH, rowGap, labelEvery: Math.ceil(picks.length / 5), last: picks.length - 1 };
+    // Oldest at the top (back), newest at the bottom (front), as TensorBoard's offset view. All
+    // but the newest come from the cache, which a live update leaves alone.
+    const dpr = this.surface.dpr;
+    // Appends add records and keep the old ones; a replaced run (a new snapshot) starts over.
+    const key = `${W}|${H}|${dpr}|${themeVersion()}|${picks.slice(0, -1).map((i) => hs[i].step).join()}`;
+    if (key !== this.ridgeKey || this.ridgeRun !== this.run()) {
+      this.ridgeKey = key;
+      this.ridgeRun = this.run();
+      const cache = (this.ridgeCache ??= document.createElement('canvas'));
+      cache.width = Math.round(W * dpr);
+      cache.height = Math.round(H * dpr);
+      const c = cache.getContext('2d');
+      if (c) {
+        c.setTransform(dpr, 0, 0, dpr, 0, 0);
+        c.font = chartFont();
+        for (let k = 0; k < picks.length - 1; k++) this.drawRidge(c, hs[picks[k]], k, geometry);
       }
     }
+    if (this.ridgeCache) ctx.drawImage(this.ridgeCache, 0, 0, W, H);
+    ctx.font = chartFont();
+    this.drawRidge(ctx, hs[picks[picks.length - 1]], picks.length - 1, geometry);
     this.drawXAxis(ctx, hs[0], m, w, H);
+  }
+
+  private drawRidge(
+    ctx: CanvasRenderingContext2D,
+    h: HistogramRecord,
+    k: number,
+    g: { m: { l: number; t: number }; w: number; ridgeH: number; rowGap: number; labelEvery: number; last: number },
+  ): void {
+    const p = palette();
+    const { m, w, ridgeH } = g;
+    const base = m.t + k * g.rowGap;
+    const nR = sum(h.real) || 1;
+    const nF = sum(h.fake) || 1;
+    const peak = Math.max(max(h.real) / nR, max(h.fake) / nF) || 1;
+    const bins = h.real.length;
+    for (const [counts, total, color] of [
+      [h.real, nR, p.real],
+      [h.fake, nF, p.fake],
+    ] as const) {
+      ctx.beginPath();
+      ctx.moveTo(m.l, base);
+      for (let i = 0; i < bins; i++) ctx.lineTo(m.l + ((i + 0.5) / bins) * w, base - (counts[i] / total / peak) * ridgeH);
+      ctx.lineTo(m.l + w, base);
+      ctx.fillStyle = withAlpha(color, 0.22);
+      ctx.fill();
+      ctx.strokeStyle = color;
+      ctx.lineWidth = 1.2;
+      ctx.stroke();
+    }
+    if (k === 0 || k === g.last || k % g.labelEvery === 0) {
+      ctx.fillStyle = p.muted;
+      ctx.textAlign = 'right';
+      ctx.textBaseline = 'middle';
+      ctx.fillText(formatStep(h.step), m.l - 6, base);
+    }
   }
 
   private drawXAxis(ctx: CanvasRenderingContext2D, h: HistogramRecord, m: { l: number; b: number }, w: number, H: number): void {
@@ -378,6 +417,7 @@ class HistoryChart implements Drawable {
     for (const t of niceTicks(h.lo, h.hi, Math.max(2, Math.floor(w / 70)))) ctx.fillText(formatValue(t), m.l + ((t - h.lo) / (h.hi - h.lo)) * w, H - m.b + 5);
     if (this.run().dIsProbability && h.lo < 0.5 && h.hi > 0.5) {
       const x = Math.round(m.l + ((0.5 - h.lo) / (h.hi - h.lo)) * w) + 0.5;
+      ctx.lineWidth = 1;
       ctx.setLineDash([4, 4]);
       ctx.strokeStyle = withAlpha(p.foreground, 0.6);
       ctx.beginPath();
