@@ -222,3 +222,15 @@ test('weight-gradient products Aᵀ·B are bit for bit the transpose-then-multip
   }
   await tf.setBackend('wasm');
 });
+
+test('empty tensors go through every replaced kernel', () => {
+  tf.tidy(() => {
+    const x = tf.zeros([0, 4]);
+    assert.deepEqual(tf.leakyRelu(x, 0.2).shape, [0, 4]);
+    assert.deepEqual(tf.engine().runKernel<tf.Tensor>(LEAKY_RELU_GRAD, { dy: x, x }, { alpha: 0.2 }).shape, [0, 4]);
+    const c = tf.ones([4]);
+    assert.deepEqual(tf.batchNorm(x, c, c, c, c).shape, [0, 4]);
+    assert.deepEqual(tf.matMul(x, tf.zeros([0, 1]), true, false).shape, [4, 1]);
+    assert.deepEqual(Array.from(tf.matMul(x, tf.zeros([0, 1]), true, false).dataSync()), [0, 0, 0, 0]);
+  });
+});

@@ -129,6 +129,13 @@ function weightGradient(backend: WasmBackendLike, base: KernelConfig, a: TensorI
   const batch = a.shape.slice(0, -2);
   const [k, m] = a.shape.slice(-2);
   const n = b.shape[ra - 1];
+  if (m === 0 || n === 0) return undefined;
+  if (k === 0) {
+    // A sum over nothing. (The stock kernel leaves such an output uninitialised.)
+    const zeros = backend.makeOutput([...batch, m, n], 'float32');
+    (backend.typedArrayFromHeap(zeros) as Float32Array).fill(0);
+    return zeros;
+  }
   const loops = loopsOf(backend);
   if (loops && (n === 1 || m === 1)) {
     // A matrix-vector product: Σ_k A[k, :]·b[k] (N = 1) or Σ_k B[k, :]·a[k] (M = 1), streamed once.
@@ -291,7 +298,7 @@ function leakyRelu(stockConfig: KernelConfig | undefined): KernelConfig {
   const kernelFunc = ({ inputs, backend, attrs }: KernelArgs<{ x: TensorInfo }, LeakyReluAttrs>) => {
     if (inputs.x.dtype !== 'float32') return runConfig(base, backend, inputs, attrs);
     const loops = loopsOf(backend);
-    if (loops) {
+    if (loops && util.sizeFromShape(inputs.x.shape) > 0) {
       const out = backend.makeOutput(inputs.x.shape, 'float32');
       loops.leakyRelu(heapOffset(backend, inputs.x), heapOffset(backend, out), util.sizeFromShape(inputs.x.shape), attrs.alpha);
       return out;
@@ -329,7 +336,7 @@ export const LEAKY_RELU_GRAD = 'GanStudioLeakyReluGrad';
 function leakyReluGradKernel({ inputs, backend, attrs }: KernelArgs<{ dy: TensorInfo; x: TensorInfo }, LeakyReluAttrs>): TensorInfo {
   const { dy, x } = inputs;
   const loops = loopsOf(backend);
-  if (loops && dy.dtype === 'float32' && x.dtype === 'float32' && util.arraysEqual(dy.shape, x.shape)) {
+  if (loops && dy.dtype === 'float32' && x.dtype === 'float32' && util.arraysEqual(dy.shape, x.shape) && util.sizeFromShape(x.shape) > 0) {
     const out = backend.makeOutput(x.shape, 'float32');
     loops.leakyReluGrad(heapOffset(backend, dy), heapOffset(backend, x), heapOffset(backend, out), util.sizeFromShape(x.shape), attrs.alpha);
     return out;
@@ -370,7 +377,7 @@ function fusedBatchNorm(stockConfig: KernelConfig | undefined): KernelConfig {
     const size = util.sizeFromShape(x.shape);
     const perChannel = (t: TensorInfo | null | undefined): t is TensorInfo => !!t && t.dtype === 'float32' && util.sizeFromShape(t.shape) === channels;
     const loops = loopsOf(backend);
-    if (!loops || x.dtype !== 'float32' || channels === 0 || size % channels !== 0 || ![mean, variance, offset, scale].every(perChannel)) {
+    if (!loops || x.dtype !== 'float32' || channels === 0 || size === 0 || size % channels !== 0 || ![mean, variance, offset, scale].every(perChannel)) {
       return runConfig(base, backend, inputs, attrs);
     }
     const norm = backend.makeOutput([channels], 'float32');
