@@ -187,6 +187,15 @@ describe('scales', () => {
     const [, fullHi] = yRange(mins.slice(), maxs.slice(), n, false);
     assert.ok(fullHi > 25);
   });
+  test('data that is never negative gets no negative axis', () => {
+    // A diversity from 0.05 to 2.5: the padding below would reach −0.1.
+    const mins = Float64Array.from([0.05, 1, 2]);
+    const maxs = Float64Array.from([0.1, 1.5, 2.5]);
+    assert.equal(yRange(mins.slice(), maxs.slice(), 3, false)[0], 0);
+    assert.equal(yRange(Float64Array.from([0]), Float64Array.from([0]), 1, false)[0], 0, 'a flat zero line');
+    // Data below zero keeps its padding.
+    assert.ok(yRange(Float64Array.from([-1, 0]), Float64Array.from([0, 1]), 2, false)[0] < -1);
+  });
 });
 
 describe('sample grid geometry', () => {

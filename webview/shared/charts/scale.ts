@@ -93,10 +93,13 @@ export function yRange(mins: Float64Array, maxs: Float64Array, n: number, robust
       hi = rhi;
     }
   }
+  // Data that is never negative (a distance, a diversity, a share) gets no negative axis: the
+  // padding stops at zero.
+  const floor = (v: number): number => (lo >= 0 ? Math.max(0, v) : v);
   if (hi - lo < 1e-12) {
     const pad = Math.abs(hi) * 0.1 || 0.5;
-    return [lo - pad, hi + pad];
+    return [floor(lo - pad), hi + pad];
   }
   const pad = (hi - lo) * 0.06;
-  return [lo - pad, hi + pad];
+  return [floor(lo - pad), hi + pad];
 }
