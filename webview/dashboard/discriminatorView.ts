@@ -11,6 +11,7 @@ import { segmented } from '../shared/controls';
 import { requestDraw, type Drawable } from '../shared/frame';
 import { formatStep, formatValue } from '../shared/format';
 import { recordAtStep, type RunData } from '../shared/runData';
+import type { ChartMarker } from '../shared/runEvents';
 import { palette, themeVersion, toRgba, withAlpha } from '../shared/theme';
 import { SmoothedMetric, type ChartSettings } from './lossView';
 
@@ -476,7 +477,7 @@ class HistoryChart implements Drawable {
       return;
     }
     const ctx = this.overlay.begin();
-    this.drawMarkers(ctx, hs);
+    this.drawMarkers(ctx, hs, markers);
     if (step === null) return;
     const p = palette();
     const i = recordAtStep(hs, step);
@@ -508,9 +509,7 @@ class HistoryChart implements Drawable {
    * step a dotted one, at the snapshot of its step (a column of the heatmap; in the ridgeline, a
    * tick at the left of its row, where the rows run by step from the top).
    */
-  private drawMarkers(ctx: CanvasRenderingContext2D, hs: HistogramRecord[]): void {
-    const markers = this.link.markers?.() ?? [];
-    (this.target as HTMLElement).dataset.markers = String(markers.length);
+  private drawMarkers(ctx: CanvasRenderingContext2D, hs: HistogramRecord[], markers: readonly ChartMarker[]): void {
     if (markers.length === 0) return;
     const p = palette();
     const { l, r, t, b } = this.layout;

@@ -19,7 +19,7 @@ import type { DataId, KernelConfig, NamedTensorMap, TensorInfo } from '@tensorfl
 
 type Gradients = Parameters<tf.AdamOptimizer['applyGradients']>[0];
 import { simdAdam, simdAdamFor, type WasmModuleLike } from './wasmAdam';
-import { WASM, type WasmBackendLike } from './wasmKernelCalls';
+import { heapOffset, WASM, type WasmBackendLike } from './wasmKernelCalls';
 
 export const FUSED_ADAM = 'GanStudioAdam';
 
@@ -77,7 +77,7 @@ function wasmAdam({ inputs, backend, attrs }: AdamArgs<WasmBackendLike>): Tensor
   const view = (t: TensorInfo) => backend.typedArrayFromHeap(t) as Float32Array;
   const simd = simdAdamFor((backend as unknown as { wasm?: WasmModuleLike }).wasm);
   if (simd) {
-    const at = (t: TensorInfo) => view(t).byteOffset;
+    const at = (t: TensorInfo) => heapOffset(backend, t);
     simdAdam(simd, [at(inputs.x), at(inputs.m), at(inputs.v), at(inputs.g), at(outs[0]), at(outs[1]), at(outs[2])], tf.util.sizeFromShape(shape), attrs);
   } else {
     adamUpdate(view(inputs.x), view(inputs.m), view(inputs.v), view(inputs.g), view(outs[0]), view(outs[1]), view(outs[2]), attrs);

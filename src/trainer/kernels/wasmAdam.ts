@@ -15,7 +15,7 @@
  *     m' = m·b1 + g·c1;  v' = v·b2 + (g·g)·c2;  x' = ((m'/d1) / (sqrt(v'/d2) + eps))·nlr + x)
  */
 import type { AdamConstants } from './fusedAdam';
-import { assemble, at, f32, f32x4, F32, get, I32, i32, instanceFor, loopUpTo, set, V128, v128, type WasmModuleLike } from './wasmAsm';
+import { assemble, at, elementwise, f32, f32x4, F32, get, I32, instanceFor, set, V128, v128, type WasmModuleLike } from './wasmAsm';
 
 export type { WasmModuleLike } from './wasmAsm';
 
@@ -66,10 +66,7 @@ function moduleBytes(): Uint8Array {
       locals: [[3, I32], [11, V128], [3, F32]],
       code: [
         ...splats,
-        ...get(N), ...i32.const(2), ...i32.shl, ...set(END),
-        ...get(N), ...i32.const(-4), ...i32.and, ...i32.const(2), ...i32.shl, ...set(VEND),
-        ...loopUpTo(I, VEND, 16, updateBody(true)),
-        ...loopUpTo(I, END, 4, updateBody(false)),
+        ...elementwise(N, I, VEND, END, updateBody),
       ],
     },
   ]);

@@ -90,6 +90,19 @@ export function loopUpTo(counter: number, limit: number, step: number, body: num
   return [...block, ...loop, ...get(counter), ...get(limit), ...i32.geU, ...brIf(1), ...body, ...get(counter), ...i32.const(step), ...i32.add, ...set(counter), ...br(0), ...end, ...end];
 }
 
+/**
+ * Over n floats by byte offset I: `body(true)` four at a time up to the last multiple of four, then
+ * `body(false)` one at a time. END and VEND are scratch i32 locals.
+ */
+export function elementwise(n: number, I: number, VEND: number, END: number, body: (vector: boolean) => number[]): number[] {
+  return [
+    ...get(n), ...i32.const(2), ...i32.shl, ...set(END),
+    ...get(n), ...i32.const(-4), ...i32.and, ...i32.const(2), ...i32.shl, ...set(VEND),
+    ...loopUpTo(I, VEND, 16, body(true)),
+    ...loopUpTo(I, END, 4, body(false)),
+  ];
+}
+
 export interface WasmFunction {
   name: string;
   params: number[];

@@ -24,18 +24,13 @@
 import { getKernel, registerGradient, registerKernel, unregisterKernel, util } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { GradConfig, KernelConfig, LeakyReluAttrs, TensorInfo } from '@tensorflow/tfjs-core';
-import { type KernelArgs, release, run, runConfig, transpose, WASM, type WasmBackendLike } from './wasmKernelCalls';
+import { heapOffset, type KernelArgs, release, run, runConfig, transpose, WASM, type WasmBackendLike } from './wasmKernelCalls';
 import { wasmLoopsFor, type WasmLoops } from './wasmLoops';
 import type { WasmModuleLike } from './wasmAsm';
 
 /** The SIMD loops in this backend's memory, or undefined (then the JS or stock path runs). */
 function loopsOf(backend: WasmBackendLike): WasmLoops | undefined {
   return wasmLoopsFor((backend as unknown as { wasm?: WasmModuleLike }).wasm);
-}
-
-/** A tensor's byte offset in the wasm heap (unlike a view, still valid after the heap grows). */
-function heapOffset(backend: WasmBackendLike, t: TensorInfo): number {
-  return backend.typedArrayFromHeap(t).byteOffset;
 }
 
 /** Stock configs we replaced, captured once so that registering twice never wraps our own. */
@@ -304,10 +299,7 @@ function leakyRelu(stockConfig: KernelConfig | undefined): KernelConfig {
       return out;
     }
     // x·step(x, α): x for x > 0, α·x otherwise; exact, with no rounding beyond the stock kernel's.
-    const slope = run(backend, 'Step', { x: inputs.x }, { alpha: attrs.alpha });
-    const out = run(backend, 'Multiply', { a: inputs.x, b: slope });
-    release(backend, slope);
-    return out;
+    return timesStep(backend, inputs.x, inputs.x, attrs.alpha);
   };
   return { ...base, kernelFunc: kernelFunc as unknown as KernelConfig['kernelFunc'] };
 }
@@ -341,8 +333,13 @@ function leakyReluGradKernel({ inputs, backend, attrs }: KernelArgs<{ dy: Tensor
     loops.leakyReluGrad(heapOffset(backend, dy), heapOffset(backend, x), heapOffset(backend, out), util.sizeFromShape(x.shape), attrs.alpha);
     return out;
   }
-  const slope = run(backend, 'Step', { x }, { alpha: attrs.alpha });
-  const out = run(backend, 'Multiply', { a: dy, b: slope });
+  return timesStep(backend, dy, x, attrs.alpha);
+}
+
+/** v·step(x, α) with the stock Step and Multiply kernels: LeakyRelu (v = x) and its gradient (v = dy) without the loops. */
+function timesStep(backend: WasmBackendLike, v: TensorInfo, x: TensorInfo, alpha: number): TensorInfo {
+  const slope = run(backend, 'Step', { x }, { alpha });
+  const out = run(backend, 'Multiply', { a: v, b: slope });
   release(backend, slope);
   return out;
 }

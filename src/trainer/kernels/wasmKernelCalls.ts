@@ -47,3 +47,8 @@ export function reshape(backend: WasmBackendLike, x: TensorInfo, shape: number[]
 export function transpose(backend: WasmBackendLike, x: TensorInfo, perm: number[]): TensorInfo {
   return run(backend, 'Transpose', { x }, { perm });
 }
+
+/** A tensor's byte offset in the wasm heap (unlike a view, still valid after the heap grows). */
+export function heapOffset(backend: WasmBackendLike, t: TensorInfo): number {
+  return backend.typedArrayFromHeap(t).byteOffset;
+}

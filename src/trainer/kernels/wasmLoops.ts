@@ -16,7 +16,7 @@
  * never fuses a multiply and an add), so every result is bit for bit the stock one; the tests
  * compare them on the wasm backend.
  */
-import { assemble, at, block, br, brIf, end, f32, f32x4, F32, f64, f64x2, get, I32, i32, instanceFor, loop, loopUpTo, select, set, shuffle, tee, V128, v128, type WasmFunction, type WasmModuleLike } from './wasmAsm';
+import { assemble, at, block, br, brIf, elementwise, end, f32, f32x4, F32, f64, f64x2, get, I32, i32, instanceFor, loop, loopUpTo, select, set, shuffle, tee, V128, v128, type WasmFunction, type WasmModuleLike } from './wasmAsm';
 
 export interface WasmLoops {
   /** out = x > 0 ? x : x·α over n floats. Byte offsets. */
@@ -32,16 +32,6 @@ export interface WasmLoops {
 }
 
 const f32Zero = [0x43, 0, 0, 0, 0];
-
-/** Vector loop to the last multiple of four elements, then a scalar loop; `body(vector)` per element(s) at byte I. */
-function elementwise(n: number, I: number, VEND: number, END: number, body: (vector: boolean) => number[]): number[] {
-  return [
-    ...get(n), ...i32.const(2), ...i32.shl, ...set(END),
-    ...get(n), ...i32.const(-4), ...i32.and, ...i32.const(2), ...i32.shl, ...set(VEND),
-    ...loopUpTo(I, VEND, 16, body(true)),
-    ...loopUpTo(I, END, 4, body(false)),
-  ];
-}
 
 function leakyRelu(): WasmFunction {
   const [X, OUT, N, ALPHA] = [0, 1, 2, 3];
@@ -98,6 +88,11 @@ function rows(P: number, TOTAL: number, ROWB: number, row: number[]): number[] {
   ];
 }
 
+/** Over one row's columns by byte offset C: four at a time up to VECB, then one at a time up to ROWB. */
+function columns(C: number, VECB: number, ROWB: number, vector: number[], scalar: number[]): number[] {
+  return [...i32.const(0), ...set(C), ...loopUpTo(C, VECB, 16, vector), ...loopUpTo(C, ROWB, 4, scalar)];
+}
+
 /** ROWB = channels·4, VECB = (channels & ~3)·4, TOTAL = rows·ROWB. */
 function rowGeometry(ROWS: number, CH: number, ROWB: number, VECB: number, TOTAL: number): number[] {
   return [
@@ -120,7 +115,7 @@ function columnSums(): WasmFunction {
     locals: [[5, I32]],
     code: [
       ...rowGeometry(ROWS, INNER, ROWB, VECB, TOTAL),
-      ...rows(P, TOTAL, ROWB, [...i32.const(0), ...set(C), ...loopUpTo(C, VECB, 16, add(true)), ...loopUpTo(C, ROWB, 4, add(false))]),
+      ...rows(P, TOTAL, ROWB, columns(C, VECB, ROWB, add(true), add(false))),
     ],
   };
 }
@@ -145,7 +140,7 @@ function weightedColumnSums(): WasmFunction {
       ...rows(P, TOTAL, ROWB, [
         ...get(WP), ...f32.load, ...tee(SW), ...f32x4.splat, ...set(VW),
         ...get(WP), ...i32.const(4), ...i32.add, ...set(WP),
-        ...i32.const(0), ...set(C), ...loopUpTo(C, VECB, 16, add(true)), ...loopUpTo(C, ROWB, 4, add(false)),
+        ...columns(C, VECB, ROWB, add(true), add(false)),
       ]),
     ],
   };
@@ -191,7 +186,7 @@ function batchNorm(): WasmFunction {
     locals: [[5, I32], [3, V128]],
     code: [
       ...rowGeometry(ROWS, CH, ROWB, VECB, TOTAL),
-      ...rows(P, TOTAL, ROWB, [...i32.const(0), ...set(C), ...loopUpTo(C, VECB, 16, vector), ...loopUpTo(C, ROWB, 4, scalar)]),
+      ...rows(P, TOTAL, ROWB, columns(C, VECB, ROWB, vector, scalar)),
     ],
   };
 }
