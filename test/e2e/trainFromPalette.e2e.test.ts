@@ -130,11 +130,15 @@ async function focusEditor(page: Page): Promise<void> {
 }
 
 /** Saves the active editor if it has unsaved changes (its tab is marked dirty). */
-async function saveIfDirty(page: Page): Promise<void> {
-  if ((await page.locator('.tabs-container .tab.active.dirty').count()) > 0) {
-    await page.keyboard.press('Control+S');
-    await page.locator('.tabs-container .tab.active.dirty').waitFor({ state: 'detached', timeout: 10_000 });
-  }
+/**
+ * Saves the active editor. Always: the tab's dirty mark is drawn a moment after an edit or an
+ * undo, so checking it first could skip a save that was needed (a clean-clone CI run left an
+ * undone value on disk that way). Saving a clean file changes nothing; the key is handled after
+ * the edit before it.
+ */
+async function saveActiveEditor(page: Page): Promise<void> {
+  await page.keyboard.press('Control+S');
+  await page.locator('.tabs-container .tab.active.dirty').waitFor({ state: 'detached', timeout: 10_000 });
 }
 
 // ---- webview checks ----
@@ -263,7 +267,7 @@ test('GAN Studio e2e: from "Train GAN" in the palette to samples, stop and resum
       }
       const after = await editorText(p);
       assert.ok(after.includes(fixed), `undo did not bring back ${fixed}; the editor shows:\n${after}`);
-      await saveIfDirty(p);
+      await saveActiveEditor(p);
       await poll('the batchSize error to leave Problems', 30_000, async () => {
         const ps = await readProblems(p, 15_000);
         return ps.every((x) => !INVALID_EDIT.problem.test(x.message)) ? true : undefined;
@@ -293,7 +297,7 @@ test('GAN Studio e2e: from "Train GAN" in the palette to samples, stop and resum
       await p.keyboard.press('Escape');
       await widget.waitFor({ state: 'hidden', timeout: 5_000 });
       await p.keyboard.press('Control+Z');
-      await saveIfDirty(p);
+      await saveActiveEditor(p);
       assert.equal(readFileSync(ganJson, 'utf8').replace(/\s+/g, ''), fixtureText.replace(/\s+/g, ''), 'gan.json changed on disk after the completion step');
     });
 
